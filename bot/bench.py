@@ -1,0 +1,103 @@
+"""`python -m bot bench`: speed figures, printed, never asserted in unit tests.
+
+Messages come from the project's own labelled sets, so the mix of languages,
+lengths, typos and crises is the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.classify import classify_text
+from bot.config import PROJECT_ROOT, Paths
+from bot.engine import Engine, Services
+from bot.evaluate import read_items
+from bot.messages import Inbound
+from bot.pseudonym import Pseudonymizer
+from bot.store.sqlite import SQLiteStore
+from bot.textnorm import clean_input
+
+
+def sample_texts() -> list[str]:
+    texts = []
+    for path in sorted((PROJECT_ROOT / "eval").glob("*.jsonl")):
+        texts += [item.text for item in read_items(path)]
+    return texts
+
+
+def _percentiles(latencies: list[float]) -> str:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    return f"p50 {p50:.3f} ms  p99 {p99:.3f} ms"
+
+
+def _time_each(func: Callable[[str], object], texts: list[str], count: int) -> list[float]:
+    latencies = []
+    clock = time.perf_counter
+    for i in range(count):
+        text = texts[i % len(texts)]
+        start = clock()
+        func(text)
+        latencies.append(clock() - start)
+    return latencies
+
+
+def _line(name: str, latencies: list[float], wall: float) -> str:
+    rate = len(latencies) / wall
+    return f"{name:28} {len(latencies):>7} msgs  {rate:>9,.0f} msg/s  {_percentiles(latencies)}"
+
+
+async def _engine_turns(
+    services: Services, texts: list[str], count: int, users: int
+) -> tuple[list[float], float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await SQLiteStore.open(Path(tmp) / "bench.sqlite3")
+        engine = Engine(services, store, Pseudonymizer(b"bench"))
+        latencies: list[float] = []
+        per_user = max(1, count // users)
+
+        async def user(n: int) -> None:
+            for i in range(per_user):
+                inbound = Inbound(
+                    "bench", f"user{n}", f"chat{n}", texts[(n * 7919 + i) % len(texts)]
+                )
+                start = time.perf_counter()
+                await engine.handle(inbound)
+                latencies.append(time.perf_counter() - start)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(user(n) for n in range(users)))
+        wall = time.perf_counter() - start
+        await engine.aclose()
+    return latencies, wall
+
+
+def run(paths: Paths, messages: int, users: int) -> str:
+    load_start = time.perf_counter()
+    services = Services.load(paths)
+    load_time = time.perf_counter() - load_start
+    texts = sample_texts()
+    out = [
+        f"machine: {os.cpu_count()} cores (figures below use one core: one process, one thread)",
+        f"data: {len(services.matcher.intents)} intents, {services.matcher.example_count} examples,"
+        f" {services.screen.rule_count} crisis rules; loaded in {load_time:.2f} s;"
+        f" {len(texts)} distinct sample messages",
+    ]
+    for name, func in (
+        ("crisis screen", lambda t: services.screen.screen(clean_input(t))),
+        ("classify (screen + intent)", lambda t: classify_text(services, t)),
+    ):
+        _time_each(func, texts, len(texts))  # warm caches once, as a running bot would be
+        start = time.perf_counter()
+        latencies = _time_each(func, texts, messages)
+        out.append(_line(name, latencies, time.perf_counter() - start))
+    latencies, wall = asyncio.run(_engine_turns(services, texts, messages, users))
+    out.append(_line(f"engine turns, SQLite, {users} users", latencies, wall))
+    return "\n".join(out)

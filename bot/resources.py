@@ -1,0 +1,380 @@
+"""`resources.yaml`: the hub's facts, validated strictly at start-up.
+
+A wrong crisis number is worse than none, so a line without sources or a check
+date is an error, not a default; every problem names file, line and field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.config import LANGUAGES
+from bot.textnorm import normalize
+from bot.yamlfile import DataError, LineDict, LineList, Problem, line_of, load
+
+CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2}
+STALE_AFTER = dt.timedelta(days=365)
+_PHONE = re.compile(r"^[0-9+*#()\- ./A-Za-z]+$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisLine:
+    name: str
+    confidence: str
+    sources: tuple[str, ...]
+    checked: dt.date
+    phone: str | None = None
+    sms: str | None = None
+    chat_url: str | None = None
+    url: str | None = None
+    hours: str | None = None
+    languages: tuple[str, ...] = ()
+    audience: str | None = None
+    notes: str | None = None
+    cost: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Country:
+    code: str
+    names: dict[str, str]
+    aliases: tuple[str, ...]
+    emergency: str
+    emergency_sources: tuple[str, ...]
+    checked: dt.date
+    lines: tuple[CrisisLine, ...]
+    emergency_notes: str | None = None
+
+    def name(self, lang: str) -> str:
+        return self.names.get(lang) or self.names.get("en") or self.code
+
+
+@dataclass(frozen=True, slots=True)
+class MusicOrg:
+    name: str
+    country: str
+    services: str
+    confidence: str
+    sources: tuple[str, ...]
+    checked: dt.date
+    website: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    eligibility: str | None = None
+    therapy_funding: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    name: str
+    email: str
+    website: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    hub: Hub
+    international: tuple[CrisisLine, ...]
+    countries: dict[str, Country]
+    ask_country: dict[str, tuple[str, ...]]
+    music_orgs: tuple[MusicOrg, ...]
+    warnings: tuple[Problem, ...] = field(default=())
+
+
+class _Reader:
+    """Reads typed fields out of YAML mappings, collecting every problem."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(self, node: Any, key: str | int | None, where: str, msg: str) -> None:
+        self.problems.append(Problem(self.path, line_of(node, key), where, msg))
+
+    def warn(self, node: Any, key: str | int | None, where: str, msg: str) -> None:
+        self.problems.append(Problem(self.path, line_of(node, key), where, msg, warning=True))
+
+    def mapping(
+        self,
+        node: Any,
+        where: str,
+        required: AbstractSet[str],
+        optional: AbstractSet[str] = frozenset(),
+    ) -> LineDict | None:
+        if not isinstance(node, LineDict):
+            self.problem(node, None, where, "must be a mapping")
+            return None
+        for key in node:
+            if key not in required | optional:
+                allowed = ", ".join(sorted(required | optional))
+                self.problem(node, key, f"{where}.{key}", f"unknown field (allowed: {allowed})")
+        for key in sorted(required - node.keys()):
+            self.problem(node, None, f"{where}.{key}", "required field is missing")
+        return node
+
+    def text(self, node: LineDict, key: str, where: str, required: bool = True) -> str | None:
+        value = node.get(key)
+        if value is None:
+            if required and key in node:
+                self.problem(node, key, f"{where}.{key}", "must not be empty")
+            return None
+        if isinstance(value, (dict, list, bool)):
+            self.problem(node, key, f"{where}.{key}", "must be a text")
+            return None
+        text = str(value).strip()
+        if not text:
+            self.problem(node, key, f"{where}.{key}", "must not be empty")
+            return None
+        return text
+
+    def texts(self, node: LineDict, key: str, where: str, min_items: int = 0) -> tuple[str, ...]:
+        value = node.get(key, [])
+        if not isinstance(value, list) or not all(
+            isinstance(v, (str, int)) and str(v).strip() for v in value
+        ):
+            self.problem(node, key, f"{where}.{key}", "must be a list of texts")
+            return ()
+        if len(value) < min_items:
+            self.problem(node, key, f"{where}.{key}", f"needs at least {min_items} item(s)")
+        return tuple(str(v).strip() for v in value)
+
+    def date(self, node: LineDict, key: str, where: str) -> dt.date:
+        value = node.get(key)
+        if isinstance(value, dt.date):
+            if dt.date.today() - value > STALE_AFTER:
+                self.warn(node, key, f"{where}.{key}", f"last checked {value}, over 12 months ago")
+            return value
+        self.problem(node, key, f"{where}.{key}", "must be a date like 2026-11-25")
+        return dt.date.min
+
+    def phone(self, node: LineDict, key: str, where: str, required: bool = False) -> str | None:
+        value = self.text(node, key, where, required)
+        if value is not None and (not _PHONE.match(value) or not re.search(r"\d", value)):
+            self.problem(node, key, f"{where}.{key}", f"not a phone number: {value!r}")
+        return value
+
+    def url(self, node: LineDict, key: str, where: str) -> str | None:
+        value = self.text(node, key, where, required=False)
+        if value is not None and not value.startswith(("https://", "http://")):
+            self.problem(node, key, f"{where}.{key}", f"not a web address: {value!r}")
+        return value
+
+    def confidence(self, node: LineDict, where: str) -> str:
+        value = self.text(node, "confidence", where) or ""
+        if value not in CONFIDENCE_ORDER:
+            self.problem(node, "confidence", f"{where}.confidence", "must be high, medium or low")
+        return value
+
+
+_LINE_REQUIRED = {"name", "confidence", "sources", "checked"}
+_LINE_OPTIONAL = {
+    "phone",
+    "sms",
+    "chat_url",
+    "url",
+    "hours",
+    "languages",
+    "audience",
+    "notes",
+    "cost",
+}
+
+
+def _line(r: _Reader, node: Any, where: str) -> CrisisLine | None:
+    m = r.mapping(node, where, _LINE_REQUIRED, _LINE_OPTIONAL)
+    if m is None:
+        return None
+    line = CrisisLine(
+        name=r.text(m, "name", where) or "",
+        confidence=r.confidence(m, where),
+        sources=r.texts(m, "sources", where, min_items=1),
+        checked=r.date(m, "checked", where),
+        phone=r.phone(m, "phone", where),
+        sms=r.phone(m, "sms", where),
+        chat_url=r.url(m, "chat_url", where),
+        url=r.url(m, "url", where),
+        hours=r.text(m, "hours", where, required=False),
+        languages=r.texts(m, "languages", where),
+        audience=r.text(m, "audience", where, required=False),
+        notes=r.text(m, "notes", where, required=False),
+        cost=r.text(m, "cost", where, required=False),
+    )
+    if not (line.phone or line.sms or line.chat_url or line.url):
+        r.problem(m, None, where, "needs at least one of phone, sms, chat_url, url")
+    return line
+
+
+def _country(r: _Reader, code: str, node: Any, where: str) -> Country | None:
+    m = r.mapping(
+        node,
+        where,
+        {"names", "aliases", "emergency", "emergency_sources", "checked", "lines"},
+        {"emergency_notes"},
+    )
+    if m is None:
+        return None
+    names_node = m.get("names")
+    names: dict[str, str] = {}
+    if isinstance(names_node, LineDict):
+        names = {str(k): str(v) for k, v in names_node.items()}
+        for lang in LANGUAGES:
+            if not names.get(lang):
+                r.problem(names_node, None, f"{where}.names.{lang}", "name missing")
+    else:
+        r.problem(m, "names", f"{where}.names", "must map language codes to names")
+    lines_node = m.get("lines")
+    lines: list[CrisisLine] = []
+    if isinstance(lines_node, LineList):
+        for i, item in enumerate(lines_node):
+            line = _line(r, item, f"{where}.lines[{i}]")
+            if line:
+                lines.append(line)
+    else:
+        r.problem(m, "lines", f"{where}.lines", "must be a list (may be empty: [])")
+    lines.sort(key=lambda ln: CONFIDENCE_ORDER.get(ln.confidence, 3))
+    return Country(
+        code=code,
+        names=names,
+        aliases=r.texts(m, "aliases", where),
+        emergency=r.phone(m, "emergency", where, required=True) or "",
+        emergency_notes=r.text(m, "emergency_notes", where, required=False),
+        emergency_sources=r.texts(m, "emergency_sources", where, min_items=1),
+        checked=r.date(m, "checked", where),
+        lines=tuple(lines),
+    )
+
+
+def _org(r: _Reader, node: Any, where: str) -> MusicOrg | None:
+    m = r.mapping(
+        node,
+        where,
+        {"name", "country", "services", "confidence", "sources", "checked"},
+        {"website", "phone", "email", "eligibility", "therapy_funding", "notes"},
+    )
+    if m is None:
+        return None
+    return MusicOrg(
+        name=r.text(m, "name", where) or "",
+        country=r.text(m, "country", where) or "",
+        services=r.text(m, "services", where) or "",
+        confidence=r.confidence(m, where),
+        sources=r.texts(m, "sources", where, min_items=1),
+        checked=r.date(m, "checked", where),
+        website=r.url(m, "website", where),
+        phone=r.text(m, "phone", where, required=False),
+        email=r.text(m, "email", where, required=False),
+        eligibility=r.text(m, "eligibility", where, required=False),
+        therapy_funding=r.text(m, "therapy_funding", where, required=False),
+        notes=r.text(m, "notes", where, required=False),
+    )
+
+
+def _hub(r: _Reader, node: Any) -> Hub:
+    m = r.mapping(node, "hub", {"name", "email"}, {"website", "phone"})
+    if m is None:
+        return Hub(name="", email="")
+    return Hub(
+        name=r.text(m, "name", "hub") or "",
+        email=r.text(m, "email", "hub") or "",
+        website=r.url(m, "website", "hub"),
+        phone=r.phone(m, "phone", "hub"),
+    )
+
+
+def parse_resources(path: Path) -> tuple[Resources | None, list[Problem]]:
+    """Validate the file; return what could be read and every problem found."""
+    try:
+        raw = load(path)
+    except DataError as exc:
+        return None, exc.problems
+    r = _Reader(path)
+    top = r.mapping(raw, "(top)", {"hub", "crisis", "music_orgs"})
+    if top is None:
+        return None, r.problems
+    hub = _hub(r, top.get("hub"))
+    crisis = r.mapping(top.get("crisis"), "crisis", {"international", "countries", "ask_country"})
+    international: list[CrisisLine] = []
+    countries: dict[str, Country] = {}
+    ask_country: dict[str, tuple[str, ...]] = {}
+    if crisis is not None:
+        intl = crisis.get("international")
+        if isinstance(intl, LineList) and intl:
+            for i, item in enumerate(intl):
+                line = _line(r, item, f"crisis.international[{i}]")
+                if line:
+                    international.append(line)
+        else:
+            r.problem(crisis, "international", "crisis.international", "needs at least one line")
+        cnode = crisis.get("countries")
+        if isinstance(cnode, LineDict):
+            for code, item in cnode.items():
+                where = f"crisis.countries.{code}"
+                if not _COUNTRY.match(code):
+                    r.problem(cnode, code, where, "country code must be 2 upper-case letters")
+                country = _country(r, code, item, where)
+                if country:
+                    countries[code] = country
+        else:
+            r.problem(crisis, "countries", "crisis.countries", "must map country codes")
+        anode = crisis.get("ask_country")
+        if isinstance(anode, LineDict):
+            for lang in LANGUAGES:
+                codes = r.texts(anode, lang, f"crisis.ask_country.{lang}", min_items=1)
+                for code in codes:
+                    if code not in countries:
+                        r.problem(anode, lang, f"crisis.ask_country.{lang}", f"unknown {code}")
+                ask_country[lang] = codes
+        else:
+            r.problem(crisis, "ask_country", "crisis.ask_country", "must map languages to codes")
+    _check_aliases(r, countries, crisis)
+    orgs: list[MusicOrg] = []
+    onode = top.get("music_orgs")
+    if isinstance(onode, LineList):
+        for i, item in enumerate(onode):
+            org = _org(r, item, f"music_orgs[{i}]")
+            if org:
+                orgs.append(org)
+    else:
+        r.problem(top, "music_orgs", "music_orgs", "must be a list")
+    errors = [p for p in r.problems if not p.warning]
+    resources = None
+    if not errors:
+        resources = Resources(
+            hub=hub,
+            international=tuple(international),
+            countries=countries,
+            ask_country=ask_country,
+            music_orgs=tuple(orgs),
+            warnings=tuple(p for p in r.problems if p.warning),
+        )
+    return resources, r.problems
+
+
+def _check_aliases(r: _Reader, countries: dict[str, Country], crisis: Any) -> None:
+    seen: dict[str, str] = {}
+    for code, country in countries.items():
+        for alias in {normalize(a) for a in (*country.aliases, *country.names.values())}:
+            other = seen.setdefault(alias, code)
+            if other != code:
+                r.problem(
+                    crisis,
+                    "countries",
+                    f"crisis.countries.{code}.aliases",
+                    f"{alias!r} also names {other}",
+                )
+
+
+def load_resources(path: Path) -> Resources:
+    """Load or raise DataError listing every error (warnings do not stop the bot)."""
+    resources, problems = parse_resources(path)
+    if resources is None:
+        raise DataError([p for p in problems if not p.warning])
+    return resources

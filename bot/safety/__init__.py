@@ -1,0 +1,1 @@
+"""The safety layer: the crisis screen and the crisis reply."""

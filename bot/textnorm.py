@@ -1,0 +1,50 @@
+"""Text normalisation shared by the crisis screen and the intent matcher.
+
+Both sides of every comparison (people's messages, YAML examples and crisis
+patterns) go through the same function, so that "Kiiill", "kill" and "kil"
+meet, "café" meets "cafe", and "don't" meets "dont".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+MAX_INPUT_CHARS = 2000
+"""Longest text that reaches matching; the rest is cut (documented in README)."""
+
+# Deleted rather than turned into a space, so that "don't"/"dont" and
+# "su*cide"/"sucide" meet.
+_JOINERS = "'’‘`´*\u200b\u200c\u200d\u2060\ufeff"
+_JOIN_TABLE = {ord(c): None for c in _JOINERS}
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_REPEATS = re.compile(r"([a-z])\1+")
+
+
+def clean_input(text: str) -> str:
+    """Cap the length and drop control and direction characters from raw input."""
+    text = text[:MAX_INPUT_CHARS]
+    return "".join(
+        ch if not unicodedata.category(ch).startswith("C") else " " for ch in text
+    ).strip()
+
+
+def squeeze(text: str) -> str:
+    """Collapse runs of one letter ("sooo" -> "so", "kill" -> "kil")."""
+    return _REPEATS.sub(r"\1", text)
+
+
+@lru_cache(maxsize=65536)
+def normalize(text: str) -> str:
+    """Lower-case, strip accents and emoji, delete apostrophes, squeeze repeats."""
+    text = text.casefold().translate(_JOIN_TABLE)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _NON_WORD.sub(" ", text)
+    return squeeze(text).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Tokens of an already normalised text."""
+    return text.split()

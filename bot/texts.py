@@ -1,0 +1,73 @@
+"""Everything the bot says, per language, from `texts/<lang>.yaml`.
+
+Handlers ask for a key; the catalogue fills `{placeholders}`. A key missing in
+a language is a `check` error (and a failing test), never a crash at run time:
+the English text stands in.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+from bot.yamlfile import DataError, LineDict, Problem, line_of, load
+
+FALLBACK = "en"
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+class Texts:
+    def __init__(self, catalogs: dict[str, dict[str, str]]) -> None:
+        self._catalogs = catalogs
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._catalogs)
+
+    def has(self, key: str) -> bool:
+        return key in self._catalogs.get(FALLBACK, {})
+
+    def get(self, lang: str, key: str, **values: object) -> str:
+        template = self._catalogs.get(lang, {}).get(key) or self._catalogs[FALLBACK][key]
+        return template.format(**values) if values else template
+
+    @classmethod
+    def load(cls, directory: Path, languages: tuple[str, ...]) -> Texts:
+        catalogs: dict[str, dict[str, str]] = {}
+        lines: dict[str, LineDict] = {}
+        problems: list[Problem] = []
+        for lang in languages:
+            path = directory / f"{lang}.yaml"
+            try:
+                raw = load(path)
+            except DataError as exc:
+                problems += exc.problems
+                continue
+            if not isinstance(raw, LineDict):
+                problems.append(Problem(path, 0, "(top)", "must map keys to texts"))
+                continue
+            lines[lang] = raw
+            catalogs[lang] = {str(k): str(v).strip() for k, v in raw.items() if v is not None}
+            for key, value in raw.items():
+                if value is None or not str(value).strip():
+                    problems.append(Problem(path, line_of(raw, key), key, "empty text"))
+        base = catalogs.get(FALLBACK, {})
+        for lang, catalog in catalogs.items():
+            path = directory / f"{lang}.yaml"
+            for key in sorted(base.keys() - catalog.keys()):
+                problems.append(Problem(path, 0, key, f"missing (present in {FALLBACK}.yaml)"))
+            for key in sorted(catalog.keys() - base.keys()):
+                problems.append(
+                    Problem(path, line_of(lines[lang], key), key, f"not in {FALLBACK}.yaml")
+                )
+            for key in sorted(base.keys() & catalog.keys()):
+                if _fields(base[key]) != _fields(catalog[key]):
+                    problems.append(
+                        Problem(path, line_of(lines[lang], key), key, "placeholders differ from en")
+                    )
+        if problems:
+            raise DataError(problems)
+        return cls(catalogs)
