@@ -110,6 +110,8 @@ class Engine:
         self.pseudonyms = pseudonyms
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._background: set[asyncio.Task[None]] = set()
+        self._pending_save: dict[str, asyncio.Task[None]] = {}
+        """A crisis turn's save, which the person's next turn waits for."""
 
     async def handle(self, inbound: Inbound) -> Response:
         key = self.pseudonyms.key(inbound.platform, inbound.user_id)
@@ -150,13 +152,17 @@ class Engine:
         remembered.introduced = True
         remembered.flow, remembered.flow_data = "crisis_followup", {}
         remembered.country = remembered.country or code
-        self._in_background(self._save(remembered))
+        saving = self._pending_save[key] = self._in_background(self._save(remembered))
+        saving.add_done_callback(lambda task: self._forget_pending(key, task))
         return Response(replies, lang, intent=None, crisis=True, rule=verdict.rule)
 
     # -- everything else ---------------------------------------------------------
 
     async def _turn(self, inbound: Inbound, key: str, text: str, verdict: Verdict) -> Response:
         norm = normalize(text)
+        pending = self._pending_save.pop(key, None)
+        if pending is not None and not pending.done():
+            await asyncio.wait({pending}, timeout=STORE_TIMEOUT)
         loaded = await self._load(key, STORE_TIMEOUT)
         state = loaded or UserState(key=key)
         lang = self.services.language_of(loaded, inbound, norm)
@@ -176,11 +182,9 @@ class Engine:
             ctx.say(ctx.t("error_sorry"), *self._fallback_buttons(ctx))
         if verdict.level is Level.CHECK:
             country = self.services.country(state.country)
+            lines = lines_text(country, self.services.resources, lang, self.services.texts)
             ctx.say(
-                ctx.t(
-                    "gentle_check",
-                    lines=lines_text(country, self.services.resources, lang, self.services.texts),
-                ),
+                ctx.t("gentle_check") + "\n" + lines,
                 ctx.button("btn_talk_to_person", "human:check"),
             )
         await self._save(state)
@@ -253,7 +257,12 @@ class Engine:
         except Exception as exc:
             log.error("store write failed (%s): user=%s", type(exc).__name__, state.key[:8])
 
-    def _in_background(self, job: Coroutine[Any, Any, None]) -> None:
+    def _forget_pending(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._pending_save.get(key) is task:
+            del self._pending_save[key]
+
+    def _in_background(self, job: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(job)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task

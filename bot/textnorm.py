@@ -20,6 +20,8 @@ _JOINERS = "'’‘`´*\u200b\u200c\u200d\u2060\ufeff"
 _JOIN_TABLE = {ord(c): None for c in _JOINERS}
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1+")
+_LEET = re.compile(r"(?<=[a-z])[013457@$](?=[a-z])")
+_LEET_MAP = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 
 
 def clean_input(text: str) -> str:
@@ -37,10 +39,12 @@ def squeeze(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
-    """Lower-case, strip accents and emoji, delete apostrophes, squeeze repeats."""
+    """Lower-case, strip accents and emoji, undo leetspeak inside words ("k1ll"),
+    delete apostrophes, squeeze repeats."""
     text = text.casefold().translate(_JOIN_TABLE)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _LEET.sub(lambda m: _LEET_MAP[m.group()], text)
     text = _NON_WORD.sub(" ", text)
     return squeeze(text).strip()
 

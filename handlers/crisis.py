@@ -94,11 +94,11 @@ async def followup(ctx: Context) -> bool:
         _ask_if_safe(ctx)
         return True
     match = ctx.services.matcher.classify(ctx.norm)
-    understood = match.confidence >= THRESHOLD and not match.ambiguous
+    understood = match.confidence >= THRESHOLD
     if understood and match.intent not in _NOT_MOVING_ON:
         ctx.end_flow()
         return False
-    if understood and match.intent == "crisis_lines":
+    if understood and not match.ambiguous and match.intent == "crisis_lines":
         _show_lines(ctx)
     else:
         ctx.say(ctx.t("followup_here_with_you"))

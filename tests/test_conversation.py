@@ -65,8 +65,8 @@ async def test_input_is_capped_before_matching(testbot: TestBot) -> None:
 
 
 async def test_topic_answers_offer_next_steps(testbot: TestBot) -> None:
-    await testbot.send("i cant sleep on the tour bus")
-    assert testbot.last.intent in {"sleep", "tour"}
+    await testbot.send("i cant sleep at night lately")
+    assert testbot.last.intent == "sleep"
     assert "intent:talk_to_human" in testbot.payloads
 
 

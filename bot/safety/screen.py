@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,12 +61,18 @@ class Rule:
     category: str | None
 
 
+def _normalize_pattern(pattern: str) -> str:
+    """Give patterns the text's normal form: lower case, no accents, squeezed letters."""
+    stripped = unicodedata.normalize("NFKD", pattern.casefold())
+    return squeeze("".join(ch for ch in stripped if not unicodedata.combining(ch)))
+
+
 def _combine(rules: list[Rule]) -> re.Pattern[str] | None:
     """One alternation with a named group per rule: one scan finds which rule fired."""
     if not rules:
         return None
     branches = "|".join(
-        f"(?P<r{i}>{squeeze(rule.pattern)})(?![a-z0-9])" for i, rule in enumerate(rules)
+        f"(?P<r{i}>{_normalize_pattern(rule.pattern)})(?![a-z0-9])" for i, rule in enumerate(rules)
     )
     return re.compile(f"(?<![a-z0-9])(?:{branches})")
 
@@ -109,7 +116,7 @@ class CrisisScreen:
         return len(self._crisis_rules)
 
     def _nearest(self, token: str) -> str:
-        max_distance = 2 if len(token) >= 8 else 1
+        max_distance = 2 if len(token) >= 9 else 1
         found = process.extractOne(
             token, self._lexicon, scorer=OSA.distance, score_cutoff=max_distance
         )
@@ -117,14 +124,26 @@ class CrisisScreen:
 
     def _corrected(self, text: str) -> str:
         words = text.split()
-        fixed = [w if len(w) < 5 or w in self._keep else self._correct(w) for w in words]
+        fixed = [w if len(w) < 6 or w in self._keep else self._correct(w) for w in words]
         return " ".join(fixed)
 
     def screen(self, raw_text: str) -> Verdict:
+        """The verdict for one message. Typo correction only ever adds: the rules run on
+        the text as written and, when it differs, on the corrected text."""
         text = normalize(raw_text)
         if not text:
             return NO_CRISIS
-        text = f" {self._corrected(text)} "
+        verdict = self._screen(text)
+        if verdict.crisis:
+            return verdict
+        corrected = self._corrected(text)
+        if corrected != text:
+            second = self._screen(corrected)
+            if second.level > verdict.level:
+                return second
+        return verdict
+
+    def _screen(self, text: str) -> Verdict:
         if self._safe is not None:
             text = self._safe.sub(_BLANK, text)
         negated: Rule | None = None
@@ -199,7 +218,7 @@ def _read_rule(
     if "\\b" in pattern or "(?P<" in pattern:
         problems.append(Problem(path, line, f"{where}.pattern", "no \\b or named groups"))
     try:
-        re.compile(squeeze(pattern))
+        re.compile(_normalize_pattern(pattern))
     except re.error as exc:
         problems.append(Problem(path, line, f"{where}.pattern", f"bad pattern: {exc}"))
     if not problems:
