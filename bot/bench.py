@@ -7,6 +7,7 @@ lengths, typos and crises is the real one.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import statistics
 import tempfile
@@ -98,6 +99,7 @@ def run(paths: Paths, messages: int, users: int) -> str:
         start = time.perf_counter()
         latencies = _time_each(func, texts, messages)
         out.append(_line(name, latencies, time.perf_counter() - start))
+    logging.getLogger("bot.engine").setLevel(logging.ERROR)  # a crisis log line per turn
     latencies, wall = asyncio.run(_engine_turns(services, texts, messages, users))
     out.append(_line(f"engine turns, SQLite, {users} users", latencies, wall))
     return "\n".join(out)

@@ -10,6 +10,7 @@ the dev set showed fuzzy ratios confusing two intents.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -179,7 +180,8 @@ class IntentMatcher:
                 weight = self._idf[s] ** 2
                 for i in self._postings[s]:
                     overlap[i] += weight
-            ranked = sorted(overlap, key=lambda i: -overlap[i] / self._norm[i])[:_CANDIDATES]
+            norms = self._norm
+            ranked = heapq.nlargest(_CANDIDATES, overlap, key=lambda i: overlap[i] / norms[i])
             for i in ranked:
                 cosine = overlap[i] / (q_norm * self._norm[i])
                 score = _COSINE_WEIGHT * cosine + (1 - _COSINE_WEIGHT) * (
