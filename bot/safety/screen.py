@@ -20,14 +20,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from re import _constants as re_constants  # type: ignore[attr-defined]
-from re import _parser as re_parser  # type: ignore[attr-defined]
 from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.textnorm import normalize, squeeze
+
+try:  # the regex parser is private; without it every rule is simply tried at every word
+    from re import _constants as re_constants  # type: ignore[attr-defined]
+    from re import _parser as re_parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    re_parser = None
 from bot.yamlfile import DataError, LineDict, Problem, line_of, load
 
 CATEGORIES = frozenset({"suicide", "self_harm", "overdose", "danger", "harm_others"})
@@ -130,6 +134,8 @@ _WORD_START = re.compile(r"(?<![a-z0-9])[a-z0-9]")
 
 def _first_chars(pattern: str) -> set[str] | None:
     """Letters a match of `pattern` can start with; None when any (or unsure)."""
+    if re_parser is None:
+        return None
     try:
         parsed = re_parser.parse(pattern)
     except re.error:
