@@ -90,7 +90,7 @@ class RuleSet:
             starts = _first_chars(_normalize_pattern(rule.pattern))
             for char in _WORD_CHARS if starts is None else starts & set(_WORD_CHARS):
                 buckets[char].append(index)
-        self._each = [re.compile(_normalize_pattern(r.pattern) + "(?![a-z0-9])") for r in rules]
+        self._each = [re.compile(f"(?:{_normalize_pattern(r.pattern)})(?![a-z0-9])") for r in rules]
         self._buckets = {
             char: (
                 re.compile("|".join(f"(?:{self._each[i].pattern})" for i in indexes)),
@@ -185,10 +185,6 @@ def _first_of(items: list[Any]) -> tuple[set[str] | None, bool]:
         if not nullable:
             return out, False
     return out, True
-
-
-def _wrap(pattern: str) -> str:
-    return f"(?<![a-z0-9])(?:{_normalize_pattern(pattern)})(?![a-z0-9])"
 
 
 class CrisisScreen:
