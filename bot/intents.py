@@ -36,7 +36,7 @@ _COSINE_WEIGHT = 0.7
 """Example score: cosine of stems, blended with rapidfuzz's ratio of the texts."""
 _CENTROID_WEIGHT = 0.5
 """Intent score: best example, blended with the cosine to the intent's centroid."""
-_RAW_THRESHOLD = 0.2
+_RAW_THRESHOLD = 0.15
 """Raw score at which the bot trusts a match (tuned on the dev sets)."""
 
 
