@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.textnorm import normalize
-from bot.yamlfile import DataError, LineDict, Problem, line_of, load
+from bot.yamlfile import DataError, LineDict, Problem, line_of, load_each
 
 THRESHOLD = 0.5
 """Below this confidence the bot says it did not understand and offers the menu."""
@@ -74,15 +74,10 @@ class IntentData:
 def load_intents(directory: Path, languages: tuple[str, ...]) -> IntentData:
     examples: list[Example] = []
     cues: dict[str, set[str]] = defaultdict(set)
-    problems: list[Problem] = []
     per_lang: dict[str, set[str]] = {}
-    for lang in languages:
+    files, problems = load_each(directory, languages)
+    for lang, raw in files.items():
         path = directory / f"{lang}.yaml"
-        try:
-            raw = load(path)
-        except DataError as exc:
-            problems += exc.problems
-            continue
         section = raw.get("intents") if isinstance(raw, LineDict) else None
         if not isinstance(section, LineDict):
             problems.append(Problem(path, line_of(raw), "intents", "must be a mapping"))

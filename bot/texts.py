@@ -10,7 +10,7 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-from bot.yamlfile import DataError, LineDict, Problem, line_of, load
+from bot.yamlfile import DataError, LineDict, Problem, line_of, load_each
 
 FALLBACK = "en"
 
@@ -38,14 +38,9 @@ class Texts:
     def load(cls, directory: Path, languages: tuple[str, ...]) -> Texts:
         catalogs: dict[str, dict[str, str]] = {}
         lines: dict[str, LineDict] = {}
-        problems: list[Problem] = []
-        for lang in languages:
+        files, problems = load_each(directory, languages)
+        for lang, raw in files.items():
             path = directory / f"{lang}.yaml"
-            try:
-                raw = load(path)
-            except DataError as exc:
-                problems += exc.problems
-                continue
             if not isinstance(raw, LineDict):
                 problems.append(Problem(path, 0, "(top)", "must map keys to texts"))
                 continue

@@ -95,3 +95,15 @@ def line_of(container: Any, key: str | int | None = None) -> int:
     if isinstance(container, LineList) and isinstance(key, int) and key < len(container):
         return container.item_lines[key]
     return getattr(container, "line", 0)
+
+
+def load_each(directory: Path, languages: tuple[str, ...]) -> tuple[dict[str, Any], list[Problem]]:
+    """`<lang>.yaml` of every language: the parsed files and the problems met."""
+    loaded: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for lang in languages:
+        try:
+            loaded[lang] = load(directory / f"{lang}.yaml")
+        except DataError as exc:
+            problems += exc.problems
+    return loaded, problems

@@ -141,15 +141,22 @@ _WORD = re.compile(r"(?<![a-z0-9])[a-z0-9]+")
 _MAX_EXPANSION = 400
 
 
-def _first_words(pattern: str) -> set[str] | None:
-    """The whole words a match can begin with, when the pattern spells them out."""
+def _parse(pattern: str) -> list[Any] | None:
+    """The regex's parse tree (None when unavailable): used only to index rules."""
     if re_parser is None:
         return None
     try:
-        parsed = re_parser.parse(pattern)
+        return list(re_parser.parse(pattern))
     except re.error:
         return None
-    expanded = _expand(list(parsed), {""})
+
+
+def _first_words(pattern: str) -> set[str] | None:
+    """The whole words a match can begin with, when the pattern spells them out."""
+    parsed = _parse(pattern)
+    if parsed is None:
+        return None
+    expanded = _expand(parsed, {""})
     if expanded is None:
         return None
     words = expanded[0] | expanded[1]
@@ -224,13 +231,10 @@ _WORD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 def _first_chars(pattern: str) -> set[str] | None:
     """Letters a match of `pattern` can start with; None when any (or unsure)."""
-    if re_parser is None:
+    parsed = _parse(pattern)
+    if parsed is None:
         return None
-    try:
-        parsed = re_parser.parse(pattern)
-    except re.error:
-        return None
-    chars, nullable = _first_of(list(parsed))
+    chars, nullable = _first_of(parsed)
     return None if chars is None or nullable else chars
 
 
