@@ -74,6 +74,5 @@ async def test_country_given_by_adapter_is_used(services, store) -> None:  # typ
     from tests.conftest import make_engine
 
     bot = TestBot(make_engine(services, store), country="GB")
-    await bot.send("where can I find a therapist")
-    assert bot.last.intent == "find_care"
+    await bot.send(payload="intent:find_care")
     assert "United Kingdom" in bot.text

@@ -311,7 +311,7 @@ class CrisisScreen:
         return len(self._crisis.rules)
 
     def _nearest(self, token: str) -> str:
-        max_distance = 2 if len(token) >= 9 else 1
+        max_distance = 2 if len(token) >= 10 else 1
         found = process.extractOne(
             token, self._lexicon, scorer=OSA.distance, score_cutoff=max_distance
         )
