@@ -76,8 +76,8 @@ def _normalize_pattern(pattern: str) -> str:
 class RuleSet:
     """Rules indexed by how a match can begin, so each word is tried on few rules.
 
-    Most rules start with a known word ("i", "quiero", "ich"): they are tried
-    only at that word. The others are tried at every word with their first
+    Most rules start with known words ("me quiero", "ich will", "i"): they are
+    tried only where those words stand. The others are tried at every word with their first
     letter. A word's candidates form one alternation without groups (the regex
     engine then skips a branch on its first letter); only a hit pays for finding
     which rule it was. This keeps the screen within microseconds with hundreds
@@ -99,12 +99,25 @@ class RuleSet:
             starts = _first_chars(pattern)
             for char in _WORD_CHARS if starts is None else starts & set(_WORD_CHARS):
                 self._by_char[char].append(index)
-        self._compiled: dict[str, tuple[re.Pattern[str], list[int]] | None] = {}
+        self._prefix_sizes = sorted(
+            {len(key) - 1 for key in self._by_word if key.endswith(_PREFIX)}, reverse=True
+        )
+        self._compiled: dict[tuple[str, ...], tuple[re.Pattern[str], list[int]] | None] = {}
 
-    def _candidates(self, word: str) -> tuple[re.Pattern[str], list[int]] | None:
-        key = word if word in self._by_word else word[0]
+    def _candidates(self, one: str, two: str) -> tuple[re.Pattern[str], list[int]] | None:
+        """Rules that can start at a word: by its first two words, its first word, its
+        beginning, or else its first letter."""
+        index = self._by_word
+        prefixes = [
+            f"{one[:size]}{_PREFIX}"
+            for size in self._prefix_sizes
+            if size <= len(one) and f"{one[:size]}{_PREFIX}" in index
+        ]
+        key = (one if one in index else one[0], two if two in index else "", *prefixes)
         if key not in self._compiled:
-            indexes = sorted({*self._by_word.get(key, ()), *self._by_char.get(word[0], ())})
+            found = {i for k in key[:2] for i in index.get(k, ())}
+            found |= {i for k in prefixes for i in index[k]}
+            indexes = sorted(found | set(self._by_char.get(one[0], ())))
             joined = "|".join(f"(?:{self._each[i].pattern})" for i in indexes)
             self._compiled[key] = (re.compile(joined), indexes) if indexes else None
         return self._compiled[key]
@@ -112,11 +125,15 @@ class RuleSet:
     def _hits(self, text: str) -> Iterator[tuple[int, int, Rule]]:
         """Non-overlapping matches, left to right, each starting at a word start."""
         resume = 0
-        for word in _WORD.finditer(text):
+        words = list(_WORD.finditer(text))
+        for n, word in enumerate(words):
             pos = word.start()
             if pos < resume:
                 continue
-            candidates = self._candidates(word.group())
+            one = word.group()
+            after = words[n + 1] if n + 1 < len(words) else None
+            two = f"{one} {after.group()}" if after and after.start() == word.end() + 1 else ""
+            candidates = self._candidates(one, two)
             if candidates is None or not candidates[0].match(text, pos):
                 continue
             for index in candidates[1]:
@@ -139,6 +156,8 @@ class RuleSet:
 
 _WORD = re.compile(r"(?<![a-z0-9])[a-z0-9]+")
 _MAX_EXPANSION = 400
+_PREFIX = "*"
+"""Marks an index key that is a word's beginning ("suicid*" for "suicid\\w*")."""
 
 
 def _parse(pattern: str) -> list[Any] | None:
@@ -152,33 +171,42 @@ def _parse(pattern: str) -> list[Any] | None:
 
 
 def _first_words(pattern: str) -> set[str] | None:
-    """The whole words a match can begin with, when the pattern spells them out."""
+    """The first word or two words a match can begin with, when the pattern spells them
+    out (see `_expand`)."""
     parsed = _parse(pattern)
     if parsed is None:
         return None
-    expanded = _expand(parsed, {""})
+    expanded = _expand(parsed, {""}) or _expand(parsed, {""}, two_words=False)
     if expanded is None:
         return None
-    words = expanded[0] | expanded[1]
-    return None if "" in words or not words else words
+    keys = {key.strip() for key in expanded[0] | expanded[1]}
+    return None if "" in keys or not keys else keys
 
 
-def _expand(items: list[Any], partials: set[str]) -> tuple[set[str], set[str]] | None:
-    """(words completed by a space, words still open) after matching `items`."""
+def _expand(
+    items: list[Any], partials: set[str], two_words: bool = True
+) -> tuple[set[str], set[str]] | None:
+    """(keys completed, partial keys still open) after matching `items`.
+
+    A key is the first word a match begins with, or its first two words ("me
+    quiero") when the pattern spells both out: common first words ("me", "i")
+    start dozens of rules, their second word tells them apart.
+    """
     done: set[str] = set()
     open_ = set(partials)
     for op, av in items:
         if not open_:
             break
-        if op is re_constants.LITERAL:
-            char = chr(av)
-            if char == " ":
+        if op is re_constants.LITERAL and chr(av) == " ":
+            if not two_words:
                 done |= open_
-                open_ = set()
                 break
-            if char not in _WORD_CHARS:
+            done |= {p for p in open_ if " " in p}
+            open_ = {p + " " for p in open_ if " " not in p}
+        elif op is re_constants.LITERAL:
+            if chr(av) not in _WORD_CHARS:
                 return None
-            open_ = {p + char for p in open_}
+            open_ = {p + chr(av) for p in open_}
         elif op is re_constants.IN:
             chars = _class_chars(av)
             if chars is None or not chars <= set(_WORD_CHARS):
@@ -187,31 +215,48 @@ def _expand(items: list[Any], partials: set[str]) -> tuple[set[str], set[str]] |
         elif op is re_constants.BRANCH:
             merged: set[str] = set()
             for alternative in av[1]:
-                sub = _expand(list(alternative), open_)
+                sub = _expand(list(alternative), open_, two_words)
                 if sub is None:
                     return None
                 done |= sub[0]
                 merged |= sub[1]
             open_ = merged
         elif op is re_constants.SUBPATTERN:
-            sub = _expand(list(av[-1]), open_)
+            sub = _expand(list(av[-1]), open_, two_words)
             if sub is None:
                 return None
             done |= sub[0]
             open_ = sub[1]
         elif op is re_constants.MAX_REPEAT and av[0] == 0 and av[1] == 1:
-            sub = _expand(list(av[2]), open_)
+            sub = _expand(list(av[2]), open_, two_words)
             if sub is None:
                 return None
             done |= sub[0]
             open_ |= sub[1]
         elif op in (re_constants.ASSERT, re_constants.ASSERT_NOT):
             continue
+        elif _is_word_run(op, av) and all(len(p) >= 3 and " " not in p for p in open_):
+            done |= {p + _PREFIX for p in open_}
+            open_ = set()
+        elif all(" " in p for p in open_):
+            done |= {p.split(" ")[0] for p in open_}
+            open_ = set()
         else:
             return None
         if len(done) + len(open_) > _MAX_EXPANSION:
             return None
     return done, open_
+
+
+def _is_word_run(op: Any, av: Any) -> bool:
+    """`\\w*`, `\\w+`, `[a-z]+` and the like: the rest of a word, whatever it is."""
+    if op is not re_constants.MAX_REPEAT or len(av[2]) != 1:
+        return False
+    body_op, body = next(iter(av[2]))
+    return body_op is re_constants.IN and (
+        body == [(re_constants.CATEGORY, re_constants.CATEGORY_WORD)]
+        or body == [(re_constants.RANGE, (ord("a"), ord("z")))]
+    )
 
 
 def _class_chars(av: Any) -> set[str] | None:
