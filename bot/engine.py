@@ -143,7 +143,19 @@ class Engine:
         services = self.services
         lang = services.language_of(state, inbound, normalize(text))
         code = (state.country if state else None) or services.country_hint(inbound)
-        replies = crisis_replies(services.country(code), services.resources, services.texts, lang)
+        try:
+            replies = crisis_replies(
+                services.country(code), services.resources, services.texts, lang
+            )
+        except Exception:  # a bad entry must not cost the person the numbers
+            log.exception("crisis reply for %s failed; sending the general one", code)
+            replies = [
+                Reply(
+                    services.texts.get(lang, "crisis_intro")
+                    + "\n"
+                    + services.texts.get(lang, "crisis_emergency_unknown")
+                )
+            ]
         if not inbound.private:
             note = Reply(services.texts.get(lang, "crisis_public_note"))
             replies = [note, *(Reply(r.text, r.buttons, private=True) for r in replies)]

@@ -199,3 +199,15 @@ async def test_normal_turns_survive_a_broken_store(services: Services) -> None:
     bot = TestBot(make_engine(services, BrokenStore()))
     await bot.send("hi")
     assert bot.last.intent == "greet"
+
+
+async def test_crisis_reply_survives_a_broken_country_entry(
+    testbot: TestBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise KeyError("bad entry")
+
+    monkeypatch.setattr("bot.engine.crisis_replies", broken)
+    response = await testbot.send("i want to kill myself")
+    assert response.crisis
+    assert "112" in testbot.text and "911" in testbot.text
