@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Context"], Awaitable[None]]
 FlowHandler = Callable[["Context"], Awaitable[bool]]
-"""Returns False to let the message go on to intent matching."""
+"""Returns False to let the message go on to intent matching (a `ctx.match` it
+set is reused rather than computed again)."""
 
 
 @dataclass(slots=True)

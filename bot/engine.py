@@ -217,7 +217,7 @@ class Engine:
             return
         if ctx.user.flow and flow is None:
             ctx.end_flow()
-        ctx.match = self.services.matcher.classify(norm)
+        ctx.match = ctx.match or self.services.matcher.classify(norm)
         await self.answer_match(ctx)
 
     async def answer_match(self, ctx: Context) -> None:

@@ -74,7 +74,7 @@ async def country_typed(ctx: Context) -> bool:
         ctx.end_flow()
         _show_lines(ctx)
         return True
-    match = ctx.services.matcher.classify(ctx.norm)
+    match = ctx.match = ctx.services.matcher.classify(ctx.norm)
     if match.confidence >= THRESHOLD and match.intent not in _NOT_MOVING_ON:
         ctx.end_flow()
         return False
@@ -93,7 +93,7 @@ async def followup(ctx: Context) -> bool:
         _show_lines(ctx)
         _ask_if_safe(ctx)
         return True
-    match = ctx.services.matcher.classify(ctx.norm)
+    match = ctx.match = ctx.services.matcher.classify(ctx.norm)
     understood = match.confidence >= THRESHOLD
     if understood and match.intent not in _NOT_MOVING_ON:
         ctx.end_flow()
