@@ -35,6 +35,20 @@ def test_a_missing_translation_fails(paths: Paths, tmp_path: Path) -> None:
     assert "fr.yaml" in str(caught.value) and "greet" in str(caught.value)
 
 
+def test_feature_folders_are_checked_like_the_main_catalogue(paths: Paths, tmp_path: Path) -> None:
+    shutil.copytree(paths.texts, tmp_path / "texts")
+    feature = tmp_path / "texts" / "zz_feature"
+    feature.mkdir()
+    for lang in LANGUAGES:
+        (feature / f"{lang}.yaml").write_text("zz_hello: Hi {name}\ngreet: clash\n")
+    (feature / "de.yaml").write_text("zz_hello: Hallo\ngreet: clash\n")
+    with pytest.raises(DataError) as caught:
+        Texts.load(tmp_path / "texts", LANGUAGES)
+    message = str(caught.value)
+    assert "zz_feature/de.yaml" in message and "placeholders differ" in message
+    assert "greet: defined in another file" in message
+
+
 def _broken_resources(paths: Paths, tmp_path: Path, old: str, new: str) -> Path:
     text = paths.resources.read_text(encoding="utf-8")
     assert old in text

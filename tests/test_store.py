@@ -69,3 +69,12 @@ def test_database_location_from_flag_then_env(
     monkeypatch.delenv("MUSICBOT_DB")
     monkeypatch.setenv("MUSICBOT_DATA_DIR", str(tmp_path / "data"))
     assert Paths.from_env().db == tmp_path / "data" / "bot.sqlite3"
+
+
+async def test_adapter_settings_are_kept_and_deleted(store: SQLiteStore) -> None:
+    assert await store.get_setting("discord", "guild-1", "staff_role") is None
+    await store.set_setting("discord", "guild-1", "staff_role", "42")
+    await store.set_setting("discord", "guild-1", "staff_role", "43")
+    assert await store.get_setting("discord", "guild-1", "staff_role") == "43"
+    await store.set_setting("discord", "guild-1", "staff_role", None)
+    assert await store.get_setting("discord", "guild-1", "staff_role") is None

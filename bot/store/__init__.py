@@ -22,6 +22,14 @@ class Store(Protocol):
 
     async def forget_user(self, key: str) -> None: ...
 
+    async def get_setting(self, platform: str, scope: str, name: str) -> str | None:
+        """An adapter's own setting (a Discord server's staff channel id), or None."""
+        ...
+
+    async def set_setting(self, platform: str, scope: str, name: str, value: str | None) -> None:
+        """Save a setting; None deletes it."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -81,6 +82,40 @@ class SQLiteStore:
     async def forget_user(self, key: str) -> None:
         try:
             await self._db.execute("DELETE FROM users WHERE key = ?", (key,))
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
+
+    async def get_setting(self, platform: str, scope: str, name: str) -> str | None:
+        row = await self._one(
+            "SELECT value FROM platform_settings WHERE platform = ? AND scope = ? AND name = ?",
+            (platform, scope, name),
+        )
+        return str(row[0]) if row else None
+
+    async def set_setting(self, platform: str, scope: str, name: str, value: str | None) -> None:
+        if value is None:
+            await self._run(
+                "DELETE FROM platform_settings WHERE platform = ? AND scope = ? AND name = ?",
+                (platform, scope, name),
+            )
+        else:
+            await self._run(
+                "INSERT INTO platform_settings (platform, scope, name, value) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (platform, scope, name) DO UPDATE SET value = excluded.value",
+                (platform, scope, name, value),
+            )
+
+    async def _one(self, sql: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                row = await cursor.fetchone()
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
+        return tuple(row) if row is not None else None
+
+    async def _run(self, sql: str, params: tuple[object, ...]) -> None:
+        try:
+            await self._db.execute(sql, params)
         except (sqlite3.Error, ValueError) as exc:
             raise StoreError(str(exc)) from exc
 
