@@ -59,3 +59,20 @@ class StaffChannel(Protocol):
         Raise bot.outbound.DeliveryError when it could not be shown.
         """
         ...
+
+
+STAFF_ACTIONS = ("claim", "close")
+
+
+def staff_action_payload(action: str, case_id: str) -> str:
+    """Button data for a staff action (at most 40 bytes: fits Telegram and Discord)."""
+    return f"staff:{action}:{case_id}"
+
+
+def parse_staff_action(data: str) -> tuple[str, str] | None:
+    """(action, case id) from button data made by `staff_action_payload`, else None."""
+    prefix, _, rest = data.partition(":")
+    action, _, case_id = rest.partition(":")
+    if prefix != "staff" or action not in STAFF_ACTIONS or not case_id.isascii():
+        return None
+    return action, case_id
