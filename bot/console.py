@@ -1,6 +1,7 @@
 """The console adapter: a conversation in the terminal.
 
-Buttons are shown as numbered choices; typing the number presses the button.
+Buttons are shown as numbered choices; typing the number presses the button,
+and the platforms' slash commands work too (`/crisis`, `/talk`, `/end`).
 Messages the bot sends on its own (a case manager's reply) are printed as
 they arrive, through the same rendering.
 """
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from bot.commands import command_payload
 from bot.engine import Engine
 from bot.messages import Button, Inbound, Reply
 
@@ -50,6 +52,10 @@ class ConsoleChat:
         choice = text.strip()
         if choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
             payload, text = self.buttons[int(choice) - 1].payload, ""
+        elif choice.startswith("/"):
+            name, _, argument = choice.partition(" ")
+            payload = command_payload(name, argument.strip())
+            text = "" if payload else text
         return Inbound(
             platform=PLATFORM,
             user_id=user,

@@ -93,3 +93,18 @@ async def test_terminal_case_manager_claims_replies_and_closes(tmp_path: Path) -
         chat.stdin.write(b"/quit\n")
         await chat.stdin.drain()
         await asyncio.wait_for(chat.wait(), 30)
+
+
+def test_console_maps_numbers_and_slash_commands_to_buttons() -> None:
+    import io
+
+    from bot.console import ConsoleChat
+    from bot.messages import Button, Reply
+
+    console = ConsoleChat(io.StringIO())
+    console.render([Reply("pick", (Button("One", "intent:menu"), Button("Two", "case:end")))])
+    assert console.inbound("2\n", "zoe", None, None).payload == "case:end"
+    assert console.inbound("/crisis\n", "zoe", None, None).payload == "intent:crisis_lines"
+    assert console.inbound("/start crisis", "zoe", None, None).payload == "intent:crisis_lines"
+    unknown = console.inbound("/nope", "zoe", None, None)
+    assert unknown.payload is None and unknown.text == "/nope"
