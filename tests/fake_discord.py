@@ -452,10 +452,11 @@ class FakeDiscord:
         data = {"custom_id": custom_id, "component_type": 2}
         payload = self._interaction(who, 3, data, guild, "en-US")
         payload["message"] = message.payload
-        if message.channel_id is not None:
-            payload["channel_id"] = str(message.channel_id)
-            if message.channel_id in self.threads:
-                payload["channel"] = self.thread(message.channel_id)
+        if message.channel_id is not None and guild:
+            cid = message.channel_id
+            payload["channel_id"] = str(cid)
+            in_thread = cid in self.threads
+            payload["channel"] = self.thread(cid) if in_thread else self.channel(cid, "channel")
         await self.dispatch("INTERACTION_CREATE", payload)
         return int(payload["id"])
 
@@ -533,6 +534,7 @@ class FakeDiscord:
         if m := re.fullmatch(r"POST /channels/(\d+)/messages/(\d+)/threads", route):
             tid = int(m[2])
             self.threads[tid] = int(m[1])
+            await self.dispatch("THREAD_CREATE", self.thread(tid) | {"newly_created": True})
             return _json(self.thread(tid), 201)
         if m := re.fullmatch(r"GET /channels/(\d+)", route):
             cid = int(m[1])

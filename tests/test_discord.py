@@ -12,10 +12,14 @@ import discord
 import pytest
 
 from bot.adapters.discord import DiscordBot, intents
-from bot.engine import Engine
+from bot.engine import Engine, Services
+from bot.handoff.config import HandoffConfig
+from bot.pseudonym import Pseudonymizer
+from bot.store.sqlite import SQLiteStore
 from tests.fake_discord import (
     ANA,
     BEN,
+    CARA,
     DORA,
     GENERAL_ID,
     GUILD_ID,
@@ -64,6 +68,7 @@ async def start_bot(fake: FakeDiscord, engine: Engine, **options: Any) -> Discor
 async def stop_bot(bot: DiscordBot) -> None:
     await bot.close()
     await bot.__dict__["_test_task"]
+    await bot.engine.outbox.stop()
 
 
 @pytest.fixture
@@ -230,3 +235,73 @@ def test_cli_without_a_token_says_so(
     monkeypatch.delenv("DISCORD_BOT_TOKEN", raising=False)
     assert main(["discord"]) == 2
     assert "DISCORD_BOT_TOKEN" in capsys.readouterr().err
+
+
+@pytest.fixture
+async def staff_bot(
+    fake: FakeDiscord, services: Services, store: SQLiteStore
+) -> AsyncIterator[DiscordBot]:
+    handoff = HandoffConfig(staff_channels=("discord",))
+    engine = Engine(services, store, Pseudonymizer(b"test-secret"), handoff)
+    running = await start_bot(
+        fake, engine, staff_channel_id=STAFF_CHANNEL_ID, staff_role_id=STAFF_ROLE_ID
+    )
+    yield running
+    await stop_bot(running)
+    await engine.drain()
+
+
+def last_with(fake: FakeDiscord, label: str) -> Sent:
+    for sent in reversed(fake.sent):
+        if any(label.lower() in b.get("label", "").lower() for b in buttons_of(sent)):
+            return sent
+    raise AssertionError(f"no message with a {label!r} button")
+
+
+def buttons_of(sent: Sent) -> list[dict[str, Any]]:
+    return [b for row in sent.components for b in row.get("components", [])]
+
+
+async def press(fake: FakeDiscord, who: dict[str, Any], label: str, guild: bool = False) -> Sent:
+    message = last_with(fake, label)
+    iid = await fake.click(who, message, message.custom_id(label), guild=guild)
+    answer: list[Sent] = await eventually(answers(fake, iid))
+    return answer[0]
+
+
+async def test_handoff_claimed_in_a_staff_thread_with_relay_both_ways(
+    fake: FakeDiscord, staff_bot: DiscordBot
+) -> None:
+    granted = discord.Intents._from_value(fake.identify["intents"] if fake.identify else 0)
+    assert granted.message_content, "staff write in threads without mentioning the bot"
+    await fake.dm(ANA, "can I talk to a real person")
+    await eventually(lambda: any("exactly what they will see" in s.content for s in fake.sent))
+    await press(fake, ANA, "Yes, connect me")
+    await press(fake, ANA, "Here in this chat")
+    await press(fake, ANA, "Skip")
+    opened = await eventually(
+        lambda: [s for s in fake.sent if s.channel_id == STAFF_CHANNEL_ID and s.components]
+    )
+    assert "rough" not in opened[0].content
+    assert any(b["custom_id"].startswith("staff:claim:") for b in buttons_of(opened[0]))
+    thread = await eventually(lambda: next(iter(fake.threads), None))
+
+    refused = await press(fake, BEN, "Claim", guild=True)
+    assert refused.ephemeral and "not on this hub's staff list" in refused.content
+
+    claimed = await press(fake, CARA, "Claim", guild=True)
+    assert claimed.ephemeral and "claimed" in claimed.content
+    to_ana = dm_to(fake, ANA)
+    await eventually(lambda: any("Case manager" in s.content for s in to_ana()))
+
+    await fake.say(CARA, "Hi Ana, I'm Cara from the care team.", channel_id=thread)
+    await eventually(lambda: any("I'm Cara from the care team" in s.content for s in to_ana()))
+    assert any(r.method == "PUT" and "/reactions/" in r.path for r in fake.requests)
+
+    await fake.dm(ANA, "thanks, the tour starts monday")
+    in_thread = lambda: [s for s in fake.sent if s.channel_id == thread]  # noqa: E731
+    await eventually(lambda: any("tour starts monday" in s.content for s in in_thread()))
+
+    closed = await press(fake, CARA, "Close", guild=True)
+    assert "closed" in closed.content
+    await eventually(lambda: any("Closed by" in s.content for s in in_thread()))

@@ -21,9 +21,20 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.commands import TextsTranslator, add_commands
-from bot.adapters.discord.render import EngineButton, PressHandler, Rendered, render
+from bot.adapters.discord.errors import DELIVERY_FAILURES, delivery_error
+from bot.adapters.discord.render import (
+    EngineButton,
+    PressHandler,
+    Rendered,
+    StaffButton,
+    render,
+)
+from bot.adapters.discord.staff import DiscordMessenger, DiscordStaffChannel
 from bot.config import LANGUAGES
 from bot.engine import Engine
+from bot.handoff.channel import parse_staff_action
+from bot.handoff.desk import Refused
+from bot.handoff.models import StaffActor
 from bot.language import from_locale
 from bot.messages import Inbound, Reply, Response
 from bot.outbound import DeliveryError
@@ -33,8 +44,6 @@ from bot.textnorm import clean_input
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-DMS_CLOSED = 50007
-"""Discord's error code for "Cannot send messages to this user"."""
 _MENTION = re.compile(r"<@[!&]?\d+>")
 
 
@@ -56,15 +65,11 @@ def intents(message_content: bool) -> discord.Intents:
     return chosen
 
 
-def delivery_error(exc: Exception) -> DeliveryError:
-    """A platform failure as the outbox understands it: retry or give up."""
-    if isinstance(exc, discord.RateLimited):
-        return DeliveryError("rate limited", retry_after=exc.retry_after)
-    if isinstance(exc, discord.Forbidden | discord.NotFound):
-        return DeliveryError(f"refused ({exc.status}, code {exc.code})", permanent=True)
-    if isinstance(exc, discord.HTTPException):
-        return DeliveryError(f"HTTP {exc.status}")
-    return DeliveryError(type(exc).__name__)
+def language_only(locale: discord.Locale) -> str:
+    """ "pt-BR" -> "pt": a Discord locale is the app's language, not where the person
+    is (Discord has no pt-PT, and en-US is everyone's default), so it must not pick
+    the crisis lines' country."""
+    return locale.value.split("-")[0]
 
 
 class DiscordBot(discord.Client, PressHandler):
@@ -93,9 +98,14 @@ class DiscordBot(discord.Client, PressHandler):
         add_commands(self.tree, self.texts, self.run_command, self.setup_staff)
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(EngineButton)
+        """After login, before the gateway: commands, buttons, and the outbox."""
+        self.add_dynamic_items(EngineButton, StaffButton)
         await self.tree.set_translator(TextsTranslator(self.texts))
         await self.tree.sync()
+        if self.staff_channel_id is not None:
+            self.engine.outbox.add_channel(DiscordStaffChannel(self, self.staff_channel_id))
+        self.engine.outbox.add_messenger(DiscordMessenger(self))
+        await self.engine.start()
 
     # -- inbound -------------------------------------------------------------------
 
@@ -108,11 +118,14 @@ class DiscordBot(discord.Client, PressHandler):
         if message.guild is None:
             response = await self.engine.handle(self._inbound(message, message.content, True))
             await self._send_dm(message.author, response.replies)
+        elif self._is_staff_place(message.channel):
+            if isinstance(message.channel, discord.Thread):
+                await self._staff_message(message, message.channel)
         elif self.user is not None and self.user in message.mentions:
             text = _MENTION.sub(" ", message.content).strip()
             response = await self.engine.handle(self._inbound(message, text, False))
             await self._answer_in_channel(message, response)
-        elif message.content and not self._is_staff_place(message.channel):
+        elif message.content:
             await self._watch(message)
 
     async def _watch(self, message: discord.Message) -> None:
@@ -209,7 +222,7 @@ class DiscordBot(discord.Client, PressHandler):
             channel = await self.create_dm(user)
             for rendered in render(replies):
                 await channel.send(**rendered.kwargs())
-        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+        except DELIVERY_FAILURES as exc:
             raise delivery_error(exc) from exc
 
     async def _alert_staff(self, message: discord.Message, guild: discord.Guild) -> None:
@@ -247,7 +260,7 @@ class DiscordBot(discord.Client, PressHandler):
             user_id=str(user.id),
             chat_id=str(user.id),
             payload=payload,
-            locale=interaction.locale.value,
+            locale=language_only(interaction.locale),
             private=True,
             display_name=user.display_name,
         )
@@ -259,6 +272,50 @@ class DiscordBot(discord.Client, PressHandler):
     async def engine_press(self, interaction: discord.Interaction[Any], payload: str) -> None:
         response = await self.engine.handle(self._interaction_inbound(interaction, payload))
         await self._answer_interaction(interaction, response)
+
+    # -- staff -------------------------------------------------------------------------
+
+    async def _actor(self, user: discord.abc.User, guild: discord.Guild | None) -> StaffActor:
+        """Verified when the person holds the staff role; else the desk checks its list."""
+        role_id = self.staff_role_id
+        if role_id is None and guild is not None:
+            saved = await self.engine.store.get_setting(PLATFORM, str(guild.id), "staff_role")
+            role_id = int(saved) if saved else None
+        roles = {role.id for role in getattr(user, "roles", ())}
+        verified = role_id is not None and role_id in roles
+        return StaffActor(f"{PLATFORM}:{user.id}", user.display_name, verified)
+
+    async def staff_press(self, interaction: discord.Interaction[Any], data: str) -> None:
+        parsed = parse_staff_action(data)
+        answer = "Unknown button."
+        if parsed is not None and self._is_staff_place(interaction.channel):
+            action, case_id = parsed
+            actor = await self._actor(interaction.user, interaction.guild)
+            desk = self.engine.desk
+            try:
+                case = await (desk.claim if action == "claim" else desk.close)(case_id, actor)
+                answer = f"Case {case.id}: {case.status.value}."
+            except Refused as exc:
+                answer = str(exc)
+        await interaction.response.send_message(answer, ephemeral=True)
+
+    async def _staff_message(self, message: discord.Message, thread: discord.Thread) -> None:
+        """A case manager writing in a case's thread: relayed to the person."""
+        case_id = await self.engine.desk.case_for_thread(PLATFORM, str(thread.id))
+        if case_id is None:
+            return
+        actor = await self._actor(message.author, message.guild)
+        try:
+            await self.engine.desk.staff_reply(case_id, actor, message.content)
+        except Refused as exc:
+            await self._post(thread, [Rendered(str(exc))], reply_to=message)
+            return
+        try:
+            await message.add_reaction("\N{WHITE HEAVY CHECK MARK}")
+        except discord.HTTPException as exc:
+            log.warning("could not confirm a relayed reply (HTTP %s)", exc.status)
+
+    # -- answering interactions -----------------------------------------------------
 
     async def _answer_interaction(
         self, interaction: discord.Interaction[Any], response: Response
