@@ -147,6 +147,7 @@ class FakeDiscord:
         self.requests: list[Request] = []
         self.sent: list[Sent] = []
         self.identify: dict[str, Any] | None = None
+        self.resumes = 0
         self.closed_dms: set[int] = {3002}
         self.fail_next: list[tuple[str, int, dict[str, Any], dict[str, str]]] = []
         """(path regex, status, body, headers) answered once instead of the real thing."""
@@ -207,6 +208,7 @@ class FakeDiscord:
                 self.identify = data["d"]
                 await self._ready(ws)
             elif data["op"] == 6:
+                self.resumes += 1
                 await self._dispatch_to(ws, "RESUMED", {})
         self._sockets.discard(ws)
         return ws
