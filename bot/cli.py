@@ -33,6 +33,18 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discord(args: argparse.Namespace) -> int:
+    from bot.adapters.discord import ConfigError, DiscordConfig, run
+
+    try:
+        config = DiscordConfig.from_env()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    asyncio.run(run(config, _paths(args)))
+    return 0
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from bot.classify import classify_lines
     from bot.engine import Services
@@ -113,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--country", type=str.upper, help="ISO country code, e.g. GB")
     chat.add_argument("--db", help="SQLite file (env MUSICBOT_DB)")
     chat.set_defaults(func=cmd_chat)
+
+    dc = sub.add_parser("discord", help="run the Discord bot (token in DISCORD_BOT_TOKEN)")
+    dc.add_argument("--db", help="SQLite file (env MUSICBOT_DB)")
+    dc.set_defaults(func=cmd_discord)
 
     classify = sub.add_parser("classify", help="JSON lines in, one JSON line out per input")
     classify.set_defaults(func=cmd_classify)

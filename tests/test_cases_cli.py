@@ -60,6 +60,7 @@ async def test_terminal_case_manager_claims_replies_and_closes(tmp_path: Path) -
         await read_until("your request is with the team")
 
         listed = await _bot(tmp_path, "cases", "--as", "console:alex", "list")
+        assert listed.returncode == 0, listed.stderr
         case_id = listed.stdout.split()[0]
         assert "normal" in listed.stdout and "1 case(s)" in listed.stdout
         shown = await _bot(tmp_path, "cases", "--as", "console:alex", "show", case_id)

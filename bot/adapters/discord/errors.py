@@ -1,0 +1,22 @@
+"""Discord failures as the outbox understands them: retry later, or give up."""
+
+from __future__ import annotations
+
+import aiohttp
+import discord
+
+from bot.outbound import DeliveryError
+
+DELIVERY_FAILURES = (discord.DiscordException, aiohttp.ClientError, OSError)
+"""What a send can raise: API errors and network errors."""
+
+
+def delivery_error(exc: Exception) -> DeliveryError:
+    """Closed DMs, missing access or a deleted channel will not heal; the rest may."""
+    if isinstance(exc, discord.RateLimited):
+        return DeliveryError("rate limited", retry_after=exc.retry_after)
+    if isinstance(exc, discord.Forbidden | discord.NotFound):
+        return DeliveryError(f"refused ({exc.status}, code {exc.code})", permanent=True)
+    if isinstance(exc, discord.HTTPException):
+        return DeliveryError(f"HTTP {exc.status}")
+    return DeliveryError(type(exc).__name__)
