@@ -183,7 +183,14 @@ class Engine:
             state.lang_source = "locale" if from_locale(inbound.locale, LANGUAGES) else "detected"
         if state.country is None:
             state.country = self.services.country_hint(inbound)
-        ctx = Context(inbound=inbound, user=state, lang=lang, services=self.services, norm=norm)
+        ctx = Context(
+            inbound=inbound,
+            user=state,
+            lang=lang,
+            services=self.services,
+            store=self.store,
+            norm=norm,
+        )
         if not state.introduced:
             ctx.say(ctx.t("intro"))
             state.introduced = True
@@ -199,7 +206,8 @@ class Engine:
                 ctx.t("gentle_check") + "\n" + lines,
                 ctx.button("btn_talk_to_person", "human:check"),
             )
-        await self._save(state)
+        if not ctx.forget:
+            await self._save(state)
         intent = ctx.match.intent if ctx.match else None
         return Response(ctx.replies, ctx.lang, intent=intent, rule=verdict.rule)
 
