@@ -43,7 +43,7 @@ def export_text(ctx: Context, data: PersonalData) -> str:
         ctx.t("priv_export_title"),
         ctx.t(
             "priv_export_settings",
-            lang=lang,
+            language=lang,
             country=country.name(ctx.lang) if country else unknown,
         ),
     ]
