@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.engine import Services
     from bot.handoff.desk import Desk
     from bot.intents import Match
+    from bot.store import Store
 
 Handler = Callable[["Context"], Awaitable[None]]
 FlowHandler = Callable[["Context"], Awaitable[bool]]
@@ -34,12 +35,15 @@ class Context:
     lang: str
     services: Services
     desk: Desk
+    store: Store
     norm: str = ""
     """The message, normalised (see bot.textnorm); empty for a button press."""
     match: Match | None = None
     arg: str = ""
     """The part after "prefix:" of a button payload."""
     replies: list[Reply] = field(default_factory=list)
+    forget: bool = False
+    """Set when the person's data was just deleted: the engine must not save them again."""
 
     def t(self, key: str, **values: object) -> str:
         return self.services.texts.get(self.lang, key, **values)

@@ -210,6 +210,7 @@ class Engine:
             lang=lang,
             services=self.services,
             desk=self.desk,
+            store=self.store,
             norm=norm,
         )
         if not state.introduced:
@@ -227,7 +228,8 @@ class Engine:
                 ctx.t("gentle_check") + "\n" + lines,
                 ctx.button("btn_talk_to_person", "human:check"),
             )
-        await self._save(state)
+        if not ctx.forget:
+            await self._save(state)
         intent = ctx.match.intent if ctx.match else None
         return Response(ctx.replies, ctx.lang, intent=intent, rule=verdict.rule)
 

@@ -94,6 +94,7 @@ class Hub:
     website: str | None = None
     phone: str | None = None
     handoff: Handoff = field(default_factory=Handoff)
+    donate: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,9 @@ class Resources:
     countries: dict[str, Country]
     ask_country: dict[str, tuple[str, ...]]
     music_orgs: tuple[MusicOrg, ...]
+    care: dict[str, tuple[CareEntry, ...]]
+    programs: dict[str, Program]
+    privacy: Privacy
     warnings: tuple[Problem, ...] = field(default=())
 
 
@@ -339,7 +343,7 @@ def _handoff(r: _Reader, node: Any) -> Handoff:
 
 
 def _hub(r: _Reader, node: Any) -> Hub:
-    m = r.mapping(node, "hub", {"name", "email", "handoff"}, {"website", "phone"})
+    m = r.mapping(node, "hub", {"name", "email", "handoff"}, {"website", "phone", "donate"})
     if m is None:
         return Hub(name="", email="")
     return Hub(
@@ -348,6 +352,7 @@ def _hub(r: _Reader, node: Any) -> Hub:
         website=r.url(m, "website", "hub"),
         phone=r.phone(m, "phone", "hub"),
         handoff=_handoff(r, m.get("handoff")),
+        donate=r.url(m, "donate", "hub"),
     )
 
 
@@ -358,7 +363,7 @@ def parse_resources(path: Path) -> tuple[Resources | None, list[Problem]]:
     except DataError as exc:
         return None, exc.problems
     r = _Reader(path)
-    top = r.mapping(raw, "(top)", {"hub", "crisis", "music_orgs"})
+    top = r.mapping(raw, "(top)", {"hub", "crisis", "music_orgs", "care", "programs", "privacy"})
     if top is None:
         return None, r.problems
     hub = _hub(r, top.get("hub"))
@@ -406,6 +411,9 @@ def parse_resources(path: Path) -> tuple[Resources | None, list[Problem]]:
                 orgs.append(org)
     else:
         r.problem(top, "music_orgs", "music_orgs", "must be a list")
+    care = _care(r, top.get("care"), countries, orgs)
+    programs = _programs(r, top.get("programs"))
+    privacy = _privacy(r, top.get("privacy"))
     errors = [p for p in r.problems if not p.warning]
     resources = None
     if not errors:
@@ -416,6 +424,9 @@ def parse_resources(path: Path) -> tuple[Resources | None, list[Problem]]:
             ask_country=ask_country,
             music_orgs=tuple(orgs),
             warnings=tuple(p for p in r.problems if p.warning),
+            care=care,
+            programs=programs,
+            privacy=privacy,
         )
     return resources, r.problems
 
@@ -440,3 +451,196 @@ def load_resources(path: Path) -> Resources:
     if resources is None:
         raise DataError([p for p in problems if not p.warning])
     return resources
+
+
+# -- care near the person, the hub's programmes, the privacy policy -----------
+
+CARE_KINDS = ("therapist", "low_cost")
+"""How to find a therapist there; free or low-cost options."""
+PROGRAM_NEXT = ("find_care", "grants", "therapy_access", "programs", "crisis_lines")
+"""Intents a programme question may send someone to when they do not qualify."""
+
+
+@dataclass(frozen=True, slots=True)
+class CareEntry:
+    """A music organisation's care offer in one country, described per language."""
+
+    org: MusicOrg
+    kinds: tuple[str, ...]
+    what: dict[str, str]
+    sources: tuple[str, ...]
+    checked: dt.date
+    area: str | None = None
+    """Set when it serves one city or region only ("Austin, Texas")."""
+    area_aliases: tuple[str, ...] = ()
+    """Normalised names of that area, to match a city the person mentions."""
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    ask: dict[str, str]
+    need: bool
+    """The answer that lets the person go on."""
+    otherwise: dict[str, str]
+    otherwise_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    id: str
+    name: dict[str, str]
+    about: dict[str, str]
+    questions: tuple[Question, ...]
+    eligible: dict[str, str]
+    example: bool
+    email: str | None = None
+    website: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Privacy:
+    checkin_days: int
+    """Check-ins older than this are deleted."""
+    case_days: int
+    """Closed cases are kept this long, anonymised after /forget, then deleted."""
+
+
+def _per_language(r: _Reader, node: LineDict, key: str, where: str) -> dict[str, str]:
+    value = node.get(key)
+    if not isinstance(value, LineDict):
+        r.problem(node, key, f"{where}.{key}", "must map each language to a text")
+        return {}
+    for extra in sorted(value.keys() - set(LANGUAGES)):
+        r.problem(value, extra, f"{where}.{key}.{extra}", "not a supported language")
+    texts = {lang: str(value.get(lang) or "").strip() for lang in LANGUAGES}
+    for lang, text in texts.items():
+        if not text:
+            r.problem(value, None, f"{where}.{key}.{lang}", "text missing")
+    return texts
+
+
+def _care(
+    r: _Reader, node: Any, countries: dict[str, Country], orgs: list[MusicOrg]
+) -> dict[str, tuple[CareEntry, ...]]:
+    if not isinstance(node, LineDict):
+        r.problem(node, None, "care", "must map country codes to lists")
+        return {}
+    care: dict[str, tuple[CareEntry, ...]] = {}
+    for code, items in node.items():
+        if code not in countries:
+            r.problem(node, code, f"care.{code}", "not a country in crisis.countries")
+        if not isinstance(items, LineList) or not items:
+            r.problem(node, code, f"care.{code}", "must be a non-empty list")
+            continue
+        entries = (
+            _care_entry(r, item, f"care.{code}[{i}]", code, orgs) for i, item in enumerate(items)
+        )
+        care[code] = tuple(e for e in entries if e)
+    return care
+
+
+def _care_entry(
+    r: _Reader, node: Any, where: str, code: str, orgs: list[MusicOrg]
+) -> CareEntry | None:
+    m = r.mapping(
+        node, where, {"org", "kinds", "what", "sources", "checked"}, {"area", "area_aliases"}
+    )
+    if m is None:
+        return None
+    name = r.text(m, "org", where) or ""
+    org = next((o for o in orgs if o.name == name and o.country == code), None)
+    if org is None:
+        r.problem(m, "org", f"{where}.org", f"no music_orgs entry {name!r} in {code}")
+    kinds = r.texts(m, "kinds", where, min_items=1)
+    for kind in kinds:
+        if kind not in CARE_KINDS:
+            r.problem(m, "kinds", f"{where}.kinds", f"{kind!r} is not one of {CARE_KINDS}")
+    area = r.text(m, "area", where, required=False)
+    aliases = tuple(normalize(a) for a in r.texts(m, "area_aliases", where))
+    if bool(area) != bool(aliases):
+        r.problem(m, None, where, "area and area_aliases go together")
+    if org is None:
+        return None
+    return CareEntry(
+        org=org,
+        kinds=kinds,
+        what=_per_language(r, m, "what", where),
+        sources=r.texts(m, "sources", where, min_items=1),
+        checked=r.date(m, "checked", where),
+        area=area,
+        area_aliases=aliases,
+    )
+
+
+def _programs(r: _Reader, node: Any) -> dict[str, Program]:
+    if not isinstance(node, LineList):
+        r.problem(node, None, "programs", "must be a list")
+        return {}
+    programs: dict[str, Program] = {}
+    for i, item in enumerate(node):
+        where = f"programs[{i}]"
+        m = r.mapping(
+            item,
+            where,
+            {"id", "name", "about", "questions", "eligible", "example"},
+            {"email", "website"},
+        )
+        if m is None:
+            continue
+        pid = r.text(m, "id", where) or ""
+        if not re.fullmatch(r"[a-z_]{1,20}", pid) or pid in programs:
+            r.problem(m, "id", f"{where}.id", "must be a new lower_case id")
+        if not isinstance(m.get("example"), bool):
+            r.problem(m, "example", f"{where}.example", "must be true or false")
+        qnode = m.get("questions")
+        questions: list[Question] = []
+        if isinstance(qnode, LineList) and 1 <= len(qnode) <= 4:
+            for j, q in enumerate(qnode):
+                question = _question(r, q, f"{where}.questions[{j}]")
+                if question:
+                    questions.append(question)
+        else:
+            r.problem(m, "questions", f"{where}.questions", "needs 1 to 4 yes/no questions")
+        programs[pid] = Program(
+            id=pid,
+            name=_per_language(r, m, "name", where),
+            about=_per_language(r, m, "about", where),
+            questions=tuple(questions),
+            eligible=_per_language(r, m, "eligible", where),
+            example=m.get("example") is True,
+            email=r.text(m, "email", where, required=False),
+            website=r.url(m, "website", where),
+        )
+    return programs
+
+
+def _question(r: _Reader, node: Any, where: str) -> Question | None:
+    m = r.mapping(node, where, {"ask", "need", "otherwise"}, {"otherwise_to"})
+    if m is None:
+        return None
+    need = m.get("need")
+    if not isinstance(need, bool):
+        r.problem(m, "need", f"{where}.need", "must be yes or no")
+    nxt = r.text(m, "otherwise_to", where, required=False)
+    if nxt is not None and nxt not in PROGRAM_NEXT:
+        r.problem(m, "otherwise_to", f"{where}.otherwise_to", f"must be one of {PROGRAM_NEXT}")
+    return Question(
+        ask=_per_language(r, m, "ask", where),
+        need=need is True,
+        otherwise=_per_language(r, m, "otherwise", where),
+        otherwise_to=nxt,
+    )
+
+
+def _privacy(r: _Reader, node: Any) -> Privacy:
+    m = r.mapping(node, "privacy", {"checkin_days", "case_days"})
+    if m is None:
+        return Privacy(1, 1)
+    days: dict[str, int] = {}
+    for key in ("checkin_days", "case_days"):
+        value = m.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            r.problem(m, key, f"privacy.{key}", "must be a whole number of days, at least 1")
+            value = 1
+        days[key] = value
+    return Privacy(**days)

@@ -1,4 +1,4 @@
-"""Language and privacy: the person's own settings."""
+"""Language: the person's own setting."""
 
 from __future__ import annotations
 
@@ -54,8 +54,3 @@ async def language_typed(ctx: Context) -> bool:
         _set_language(ctx, named)
         return True
     return False
-
-
-@router.intent("privacy")
-async def privacy(ctx: Context) -> None:
-    ctx.say(ctx.t("privacy"), ctx.intent_button("menu"))

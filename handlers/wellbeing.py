@@ -1,4 +1,4 @@
-"""Everyday struggles of music life, a breathing exercise, and mood check-ins."""
+"""Everyday struggles of music life and a breathing exercise."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ TOPICS = (
     "fame_pressure",
     "loneliness",
 )
-MOODS = ("1", "2", "3", "4", "5")
 
 
 @router.intent(*TOPICS)
@@ -35,24 +34,3 @@ async def topic(ctx: Context) -> None:
 @router.intent("breathing")
 async def breathing(ctx: Context) -> None:
     ctx.say(ctx.t("breathing_box"), ctx.intent_button("menu"))
-
-
-@router.intent("checkin")
-async def checkin(ctx: Context) -> None:
-    ctx.say(ctx.t("checkin_ask"), *(ctx.button(f"mood_label_{m}", f"mood:{m}") for m in MOODS))
-
-
-@router.payload("mood")
-async def mood(ctx: Context) -> None:
-    if ctx.arg not in MOODS:
-        await checkin(ctx)
-        return
-    if int(ctx.arg) <= 2:
-        ctx.say(
-            ctx.t("mood_low"),
-            ctx.intent_button("talk_to_human"),
-            ctx.intent_button("breathing"),
-            ctx.intent_button("crisis_lines"),
-        )
-    else:
-        ctx.say(ctx.t(f"mood_{ctx.arg}"), ctx.intent_button("menu"))

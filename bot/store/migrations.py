@@ -100,4 +100,29 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (platform, scope, name)
     );
     """,
+    # 4: mood check-ins and their reminders (handlers.checkin, bot.reminders)
+    """
+    CREATE TABLE checkins (
+        id INTEGER PRIMARY KEY,
+        user_key TEXT NOT NULL,
+        at TEXT NOT NULL,
+        score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        note TEXT
+    );
+    CREATE INDEX checkins_by_user ON checkins (user_key, at);
+    CREATE INDEX checkins_by_age ON checkins (at);
+    CREATE TABLE reminders (
+        user_key TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        every TEXT NOT NULL CHECK (every IN ('daily', 'weekly')),
+        local_time TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        weekday INTEGER,
+        next_at TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    CREATE INDEX reminders_due ON reminders (next_at);
+    """,
 )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import secrets
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ import aiosqlite
 
 from bot.store import StoreError
 from bot.store.migrations import MIGRATIONS
-from bot.store.models import UserState
+from bot.store.models import CaseSummary, Checkin, PersonalData, Reminder, UserState
 from bot.store.sqlite_cases import CaseTables
 
 
@@ -80,7 +82,35 @@ class SQLiteStore(CaseTables):
         )
 
     async def forget_user(self, key: str) -> None:
-        await self._run("DELETE FROM users WHERE key = ?", (key,))
+        """One transaction: cases lose everything that points to the person.
+
+        The hub's policy keeps cases (anonymised) for its records, so a case
+        keeps its status and dates under a random tombstone that links to
+        nobody; its messages, relay address and contact details go.
+        """
+        tombstone = f"forgotten:{secrets.token_hex(16)}"
+        now = _iso(dt.datetime.now(dt.UTC))
+        mine = "SELECT id FROM cases WHERE user_key = ?"
+        try:
+            async with self._tx() as db:
+                for sql in (
+                    f"DELETE FROM case_messages WHERE case_id IN ({mine})",
+                    f"DELETE FROM outbox WHERE case_id IN ({mine})",
+                    "DELETE FROM blocks WHERE user_key = ?",
+                    "DELETE FROM checkins WHERE user_key = ?",
+                    "DELETE FROM reminders WHERE user_key = ?",
+                    "DELETE FROM users WHERE key = ?",
+                ):
+                    await db.execute(sql, (key,))
+                await db.execute(
+                    "UPDATE cases SET user_key = ?, address = NULL, contact_detail = NULL,"
+                    " display_name = NULL, note = NULL,"
+                    " closed_at = CASE WHEN status = 'closed' THEN closed_at ELSE ? END,"
+                    " status = 'closed' WHERE user_key = ?",
+                    (tombstone, now, key),
+                )
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
 
     async def get_setting(self, platform: str, scope: str, name: str) -> str | None:
         row = await self._one(
@@ -119,6 +149,115 @@ class SQLiteStore(CaseTables):
 
     async def close(self) -> None:
         await self._db.close()
+
+    async def add_checkin(self, key: str, at: dt.datetime, score: int) -> int:
+        try:
+            cursor = await self._db.execute(
+                "INSERT INTO checkins (user_key, at, score) VALUES (?, ?, ?)",
+                (key, _iso(at), score),
+            )
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
+        return int(cursor.lastrowid or 0)
+
+    async def set_checkin_note(self, key: str, checkin_id: int, note: str) -> None:
+        await self._run(
+            "UPDATE checkins SET note = ? WHERE id = ? AND user_key = ?", (note, checkin_id, key)
+        )
+
+    async def checkins_since(self, key: str, since: dt.datetime) -> list[Checkin]:
+        rows = await self._all(
+            "SELECT id, at, score, note FROM checkins WHERE user_key = ? AND at >= ?"
+            " ORDER BY at, id",
+            (key, _iso(since)),
+        )
+        return [Checkin(int(i), _parse(at), int(score), note) for i, at, score, note in rows]
+
+    async def purge_checkins(self, before: dt.datetime) -> int:
+        try:
+            cursor = await self._db.execute("DELETE FROM checkins WHERE at < ?", (_iso(before),))
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
+        return cursor.rowcount
+
+    async def save_reminder(self, reminder: Reminder) -> None:
+        r = reminder
+        await self._run(
+            "INSERT INTO reminders (user_key, platform, chat_id, lang, every, local_time, tz,"
+            " weekday, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_key) DO UPDATE SET platform = excluded.platform,"
+            " chat_id = excluded.chat_id, lang = excluded.lang, every = excluded.every,"
+            " local_time = excluded.local_time, tz = excluded.tz, weekday = excluded.weekday,"
+            " next_at = excluded.next_at",
+            (
+                r.user_key,
+                r.platform,
+                r.chat_id,
+                r.lang,
+                r.every,
+                r.local_time,
+                r.tz,
+                r.weekday,
+                _iso(r.next_at),
+            ),
+        )
+
+    async def get_reminder(self, key: str) -> Reminder | None:
+        rows = await self._all(f"{_REMINDER} WHERE user_key = ?", (key,))
+        return _reminder(rows[0]) if rows else None
+
+    async def delete_reminder(self, key: str) -> bool:
+        try:
+            cursor = await self._db.execute("DELETE FROM reminders WHERE user_key = ?", (key,))
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
+        return cursor.rowcount > 0
+
+    async def due_reminders(self, now: dt.datetime, limit: int) -> list[Reminder]:
+        rows = await self._all(
+            f"{_REMINDER} WHERE next_at <= ? ORDER BY next_at LIMIT ?", (_iso(now), limit)
+        )
+        return [_reminder(row) for row in rows]
+
+    async def personal_data(self, key: str) -> PersonalData:
+        cases = await self._all(
+            "SELECT status, created_at, closed_at FROM cases WHERE user_key = ?"
+            " ORDER BY created_at",
+            (key,),
+        )
+        return PersonalData(
+            user=await self.get_user(key),
+            checkins=tuple(await self.checkins_since(key, dt.datetime.min.replace(tzinfo=dt.UTC))),
+            reminder=await self.get_reminder(key),
+            cases=tuple(CaseSummary(str(s), str(c), d) for s, c, d in cases),
+        )
+
+    async def _all(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                return [tuple(row) for row in await cursor.fetchall()]
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
+
+
+_REMINDER = (
+    "SELECT user_key, platform, chat_id, lang, every, local_time, tz, weekday, next_at"
+    " FROM reminders"
+)
+
+
+def _reminder(row: tuple[Any, ...]) -> Reminder:
+    key, platform, chat_id, lang, every, local_time, tz, weekday, next_at = row
+    return Reminder(key, platform, chat_id, lang, every, local_time, tz, weekday, _parse(next_at))
+
+
+def _iso(moment: dt.datetime) -> str:
+    """UTC, second precision, sortable as text (like the schema's own defaults)."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
 
 async def migrate(db: aiosqlite.Connection) -> int:
