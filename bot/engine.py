@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.config import LANGUAGES, Paths
 from bot.dispatch import Context, Registry
+from bot.guide import Guide, load_guide
 from bot.intents import THRESHOLD, IntentMatcher, Match, load_intents
 from bot.language import LanguageDetector, from_locale, load_language_names, region_of
 from bot.messages import Button, Inbound, Reply, Response
@@ -55,6 +56,7 @@ class Services:
     registry: Registry
     language_names: dict[str, str]
     """Normalised names of languages ("espanol", "spanish", "allemand") -> code."""
+    guide: Guide
     languages: tuple[str, ...] = LANGUAGES
 
     @classmethod
@@ -74,6 +76,7 @@ class Services:
             countries=CountryFinder(resources),
             registry=build_registry(),
             language_names=load_language_names(paths.intents / "language_names.yaml"),
+            guide=load_guide(paths.guide),
         )
 
     def country(self, code: str | None) -> Country | None:
