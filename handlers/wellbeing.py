@@ -167,7 +167,10 @@ async def step_button(ctx: Context) -> None:
     """`step:<name>.<n>` shows step n of the running exercise (a double tap shows it again)."""
     running = _running(ctx)
     if ctx.arg == "stop":
-        _stop(ctx) if running else _exercise_menu(ctx)
+        if running:
+            _stop(ctx)
+        else:
+            _exercise_menu(ctx)
         return
     name, _, number = ctx.arg.partition(".")
     if running is None or running[0] != name or not number.isdigit():
