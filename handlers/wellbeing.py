@@ -1,4 +1,4 @@
-"""Everyday struggles of music life: guide tips one at a time, paced exercises, check-ins.
+"""Everyday struggles of music life: guide tips one at a time, and paced exercises.
 
 Tips and exercise steps come from `guide.yaml` (bot.guide). Where the person is
 lives in `flow_data` of the WELLBEING flow, so it is saved with their state:
@@ -202,27 +202,3 @@ async def typed(ctx: Context) -> bool:
         return True
     _keep(ctx)
     return False
-
-
-MOODS = ("1", "2", "3", "4", "5")
-
-
-@router.intent("checkin")
-async def checkin(ctx: Context) -> None:
-    ctx.say(ctx.t("checkin_ask"), *(ctx.button(f"mood_label_{m}", f"mood:{m}") for m in MOODS))
-
-
-@router.payload("mood")
-async def mood(ctx: Context) -> None:
-    if ctx.arg not in MOODS:
-        await checkin(ctx)
-        return
-    if int(ctx.arg) <= 2:
-        ctx.say(
-            ctx.t("mood_low"),
-            ctx.intent_button("talk_to_human"),
-            ctx.intent_button("breathing"),
-            ctx.intent_button("crisis_lines"),
-        )
-    else:
-        ctx.say(ctx.t(f"mood_{ctx.arg}"), ctx.intent_button("menu"))
