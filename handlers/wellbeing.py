@@ -41,7 +41,8 @@ def _keep(
     ctx: Context, topic: str | None = None, seen: list[int] | None = None, **extra: Any
 ) -> None:
     """Stay in the WELLBEING flow, keeping the tip memory; `extra` is the exercise, if any."""
-    memory = dict(_data(ctx).get("seen", {}))
+    kept = _data(ctx).get("seen")
+    memory = dict(kept) if isinstance(kept, dict) else {}
     if topic is not None:
         memory[topic] = seen or []
     ctx.start_flow(WELLBEING, seen=memory, **extra)
