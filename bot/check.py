@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import LANGUAGES, Paths
+from bot.guide import load_guide
 from bot.intents import load_intents
 from bot.language import load_language_names
 from bot.resources import parse_resources
@@ -31,6 +32,7 @@ def check(paths: Paths) -> list[Problem]:
     texts = _collect(problems, lambda: Texts.load(paths.texts, LANGUAGES))
     _collect(problems, lambda: CrisisScreen.from_dir(paths.safety))
     _collect(problems, lambda: load_language_names(paths.intents / "language_names.yaml"))
+    _collect(problems, lambda: load_guide(paths.guide))
     for lang in LANGUAGES:
         if not (paths.safety / f"{lang}.yaml").exists():
             problems.append(Problem(paths.safety / f"{lang}.yaml", 0, "(file)", "missing"))

@@ -29,6 +29,7 @@ class Paths:
     safety: Path
     texts: Path
     db: Path
+    guide: Path = PROJECT_ROOT / "guide.yaml"
 
     @classmethod
     def from_env(cls, db: str | None = None, resources: str | None = None) -> Paths:
@@ -40,4 +41,5 @@ class Paths:
             safety=PROJECT_ROOT / "safety",
             texts=PROJECT_ROOT / "texts",
             db=Path(db or os.environ.get("MUSICBOT_DB") or data_dir() / "bot.sqlite3"),
+            guide=Path(os.environ.get("MUSICBOT_GUIDE") or PROJECT_ROOT / "guide.yaml"),
         )

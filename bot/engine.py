@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.config import LANGUAGES, Paths
 from bot.dispatch import Context, Registry
+from bot.guide import Guide, load_guide
 from bot.handoff.config import HandoffConfig
 from bot.handoff.desk import Desk
 from bot.handoff.models import Case, Contact, Status
@@ -59,6 +60,7 @@ class Services:
     registry: Registry
     language_names: dict[str, str]
     """Normalised names of languages ("espanol", "spanish", "allemand") -> code."""
+    guide: Guide
     languages: tuple[str, ...] = LANGUAGES
 
     @classmethod
@@ -78,6 +80,7 @@ class Services:
             countries=CountryFinder(resources),
             registry=build_registry(),
             language_names=load_language_names(paths.intents / "language_names.yaml"),
+            guide=load_guide(paths.guide),
         )
 
     def country(self, code: str | None) -> Country | None:

@@ -241,11 +241,6 @@ async def programs(ctx: Context) -> None:
     )
 
 
-@router.intent("family")
-async def family(ctx: Context) -> None:
-    ctx.say(ctx.t("family"), ctx.intent_button("crisis_lines"), ctx.intent_button("talk_to_human"))
-
-
 @router.intent("donate")
 async def donate(ctx: Context) -> None:
     hub = ctx.services.resources.hub

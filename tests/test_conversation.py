@@ -22,6 +22,8 @@ async def test_menu_buttons_lead_somewhere(testbot: TestBot) -> None:
     assert testbot.last.intent == "menu"
     assert "intent:crisis_lines" in testbot.payloads
     await testbot.press("Breathing")
+    await testbot.press("Box breathing")
+    await testbot.press("Next")
     assert "breathe in" in testbot.text.lower()
 
 

@@ -108,7 +108,9 @@ async def test_dm_conversation(fake: FakeDiscord, bot: DiscordBot) -> None:
     first = await eventually(dm_to(fake, ANA))
     assert "automated assistant" in first[0].content
     await fake.dm(ANA, "I am burned out from touring")
-    await eventually(lambda: any("burn" in s.content.lower() for s in dm_to(fake, ANA)()))
+    await eventually(
+        lambda: any("mcb:tip:burnout" in s.custom_ids for s in dm_to(fake, ANA)())
+    )  # a burnout tip, with its "another tip" button
 
 
 async def test_a_button_the_bot_sent_can_be_pressed(fake: FakeDiscord, bot: DiscordBot) -> None:
