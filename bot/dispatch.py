@@ -16,6 +16,7 @@ from bot.store.models import UserState
 
 if TYPE_CHECKING:
     from bot.engine import Services
+    from bot.handoff.desk import Desk
     from bot.intents import Match
 
 Handler = Callable[["Context"], Awaitable[None]]
@@ -32,6 +33,7 @@ class Context:
     user: UserState
     lang: str
     services: Services
+    desk: Desk
     norm: str = ""
     """The message, normalised (see bot.textnorm); empty for a button press."""
     match: Match | None = None

@@ -22,6 +22,10 @@ from typing import Any
 
 from bot.config import LANGUAGES, Paths
 from bot.dispatch import Context, Registry
+from bot.handoff.config import HandoffConfig
+from bot.handoff.desk import Desk
+from bot.handoff.models import Case, Contact, Status
+from bot.handoff.outbox import OutboxWorker
 from bot.intents import THRESHOLD, IntentMatcher, Match, load_intents
 from bot.language import LanguageDetector, from_locale, load_language_names, region_of
 from bot.messages import Button, Inbound, Reply, Response
@@ -104,10 +108,21 @@ class Services:
 
 
 class Engine:
-    def __init__(self, services: Services, store: Store, pseudonyms: Pseudonymizer) -> None:
+    def __init__(
+        self,
+        services: Services,
+        store: Store,
+        pseudonyms: Pseudonymizer,
+        handoff: HandoffConfig | None = None,
+    ) -> None:
         self.services = services
         self.store = store
         self.pseudonyms = pseudonyms
+        self.desk = Desk(store, services, handoff)
+        self.outbox = OutboxWorker(
+            store, sweep=self.desk.sweep, staff_channels=self.desk.config.staff_channels
+        )
+        self.desk.queued = self.outbox.wake
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._background: set[asyncio.Task[None]] = set()
         self._pending_save: dict[str, asyncio.Task[None]] = {}
@@ -125,12 +140,17 @@ class Engine:
         async with lock:
             return await self._turn(inbound, key, text, verdict)
 
+    async def start(self) -> None:
+        """Start background delivery (staff notices, relayed messages) once channels are added."""
+        self.outbox.start()
+
     async def drain(self) -> None:
         """Wait for background saves (crisis follow-ups) to finish."""
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
     async def aclose(self) -> None:
+        await self.outbox.stop()
         await self.drain()
         await self.store.close()
 
@@ -166,6 +186,7 @@ class Engine:
         remembered.country = remembered.country or code
         saving = self._pending_save[key] = self._in_background(self._save(remembered))
         saving.add_done_callback(lambda task: self._forget_pending(key, task))
+        self._in_background(self._tell_case(key, text))
         return Response(replies, lang, intent=None, crisis=True, rule=verdict.rule)
 
     # -- everything else ---------------------------------------------------------
@@ -183,7 +204,14 @@ class Engine:
             state.lang_source = "locale" if from_locale(inbound.locale, LANGUAGES) else "detected"
         if state.country is None:
             state.country = self.services.country_hint(inbound)
-        ctx = Context(inbound=inbound, user=state, lang=lang, services=self.services, norm=norm)
+        ctx = Context(
+            inbound=inbound,
+            user=state,
+            lang=lang,
+            services=self.services,
+            desk=self.desk,
+            norm=norm,
+        )
         if not state.introduced:
             ctx.say(ctx.t("intro"))
             state.introduced = True
@@ -207,6 +235,10 @@ class Engine:
         registry = self.services.registry
         if inbound.payload is not None:
             await self._payload(ctx, inbound.payload)
+            return
+        case = await self._active_case(ctx.user.key)
+        if case is not None and case.status is Status.CLAIMED and case.contact is Contact.CHAT:
+            await self.desk.relay_from_person(case, text)  # the case manager answers, not the bot
             return
         if not norm:
             key = "only_symbols" if text.strip() else "empty_message"
@@ -255,6 +287,20 @@ class Engine:
         return tuple(ctx.intent_button(i) for i in ("menu", "talk_to_human", "crisis_lines"))
 
     # -- store, never fatal ------------------------------------------------------
+
+    async def _active_case(self, key: str) -> Case | None:
+        try:
+            return await asyncio.wait_for(self.desk.active_case(key), STORE_TIMEOUT)
+        except Exception as exc:  # without the case table the bot still answers
+            log.error("case lookup failed (%s): user=%s", type(exc).__name__, key[:8])
+            return None
+
+    async def _tell_case(self, key: str, text: str) -> None:
+        """After a crisis reply: a case the person has gets its priority raised."""
+        try:
+            await asyncio.wait_for(self.desk.note_crisis(key, text), STORE_TIMEOUT)
+        except Exception as exc:
+            log.error("case update after crisis failed (%s): user=%s", type(exc).__name__, key[:8])
 
     async def _load(self, key: str, wait: float) -> UserState | None:
         try:

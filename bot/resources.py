@@ -12,6 +12,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import LANGUAGES
 from bot.textnorm import normalize
@@ -72,11 +73,27 @@ class MusicOrg:
 
 
 @dataclass(frozen=True, slots=True)
+class Handoff:
+    """When case managers work, and how fast the hub promises to answer."""
+
+    timezone: str = "UTC"
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """Working weekdays, Monday = 0."""
+    opens: dt.time = dt.time(9, 0)
+    closes: dt.time = dt.time(17, 0)
+    target_minutes: int = 240
+    """The response time promised during office hours; past it the case is re-announced."""
+    crisis_oncall_minutes: int = 15
+    """A crisis-originated case unclaimed this long also goes to the on-call route."""
+
+
+@dataclass(frozen=True, slots=True)
 class Hub:
     name: str
     email: str
     website: str | None = None
     phone: str | None = None
+    handoff: Handoff = field(default_factory=Handoff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,8 +294,52 @@ def _org(r: _Reader, node: Any, where: str) -> MusicOrg | None:
     )
 
 
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _handoff(r: _Reader, node: Any) -> Handoff:
+    where = "hub.handoff"
+    keys = {"timezone", "days", "opens", "closes", "target_minutes", "crisis_oncall_minutes"}
+    m = r.mapping(node, where, keys)
+    if m is None:
+        return Handoff()
+    zone = r.text(m, "timezone", where) or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.problem(m, "timezone", f"{where}.timezone", f"unknown time zone {zone!r}")
+    days = r.texts(m, "days", where, min_items=1)
+    for day in days:
+        if day not in _DAYS:
+            r.problem(m, "days", f"{where}.days", f"{day!r} is not one of {', '.join(_DAYS)}")
+    times: dict[str, dt.time] = {}
+    for key in ("opens", "closes"):
+        value = r.text(m, key, where) or ""
+        try:
+            times[key] = dt.time.fromisoformat(value)
+        except ValueError:
+            r.problem(m, key, f"{where}.{key}", f"must be a time like '09:00', not {value!r}")
+            times[key] = dt.time(0, 0)
+    numbers: dict[str, int] = {}
+    for key in ("target_minutes", "crisis_oncall_minutes"):
+        minutes = m.get(key)
+        if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0:
+            numbers[key] = minutes
+        else:
+            r.problem(m, key, f"{where}.{key}", "must be a whole number of minutes above 0")
+            numbers[key] = 1
+    return Handoff(
+        timezone=zone,
+        days=tuple(_DAYS.index(d) for d in days if d in _DAYS),
+        opens=times["opens"],
+        closes=times["closes"],
+        target_minutes=numbers["target_minutes"],
+        crisis_oncall_minutes=numbers["crisis_oncall_minutes"],
+    )
+
+
 def _hub(r: _Reader, node: Any) -> Hub:
-    m = r.mapping(node, "hub", {"name", "email"}, {"website", "phone"})
+    m = r.mapping(node, "hub", {"name", "email", "handoff"}, {"website", "phone"})
     if m is None:
         return Hub(name="", email="")
     return Hub(
@@ -286,6 +347,7 @@ def _hub(r: _Reader, node: Any) -> Hub:
         email=r.text(m, "email", "hub") or "",
         website=r.url(m, "website", "hub"),
         phone=r.phone(m, "phone", "hub"),
+        handoff=_handoff(r, m.get("handoff")),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
@@ -12,11 +13,13 @@ import aiosqlite
 from bot.store import StoreError
 from bot.store.migrations import MIGRATIONS
 from bot.store.models import UserState
+from bot.store.sqlite_cases import CaseTables
 
 
-class SQLiteStore:
+class SQLiteStore(CaseTables):
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str) -> SQLiteStore:
@@ -57,33 +60,27 @@ class SQLiteStore:
         )
 
     async def save_user(self, state: UserState) -> None:
-        try:
-            await self._db.execute(
-                "INSERT INTO users (key, lang, lang_source, country, flow, flow_data, introduced)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(key) DO UPDATE SET lang=excluded.lang,"
-                " lang_source=excluded.lang_source, country=excluded.country,"
-                " flow=excluded.flow, flow_data=excluded.flow_data,"
-                " introduced=excluded.introduced,"
-                " updated_at=strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-                (
-                    state.key,
-                    state.lang,
-                    state.lang_source,
-                    state.country,
-                    state.flow,
-                    json.dumps(state.flow_data),
-                    int(state.introduced),
-                ),
-            )
-        except (sqlite3.Error, ValueError) as exc:
-            raise StoreError(str(exc)) from exc
+        await self._run(
+            "INSERT INTO users (key, lang, lang_source, country, flow, flow_data, introduced)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET lang=excluded.lang,"
+            " lang_source=excluded.lang_source, country=excluded.country,"
+            " flow=excluded.flow, flow_data=excluded.flow_data,"
+            " introduced=excluded.introduced,"
+            " updated_at=strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            (
+                state.key,
+                state.lang,
+                state.lang_source,
+                state.country,
+                state.flow,
+                json.dumps(state.flow_data),
+                int(state.introduced),
+            ),
+        )
 
     async def forget_user(self, key: str) -> None:
-        try:
-            await self._db.execute("DELETE FROM users WHERE key = ?", (key,))
-        except (sqlite3.Error, ValueError) as exc:
-            raise StoreError(str(exc)) from exc
+        await self._run("DELETE FROM users WHERE key = ?", (key,))
 
     async def get_setting(self, platform: str, scope: str, name: str) -> str | None:
         row = await self._one(
@@ -115,7 +112,8 @@ class SQLiteStore:
 
     async def _run(self, sql: str, params: tuple[object, ...]) -> None:
         try:
-            await self._db.execute(sql, params)
+            async with self._lock:
+                await self._db.execute(sql, params)
         except (sqlite3.Error, ValueError) as exc:
             raise StoreError(str(exc)) from exc
 
