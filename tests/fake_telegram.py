@@ -25,6 +25,19 @@ FREE_TEXT = frozenset(
 """Parameters never decoded as JSON: a message "123" must stay a string."""
 
 Params = dict[str, Any]
+ADMIN_RIGHTS = (
+    "can_be_edited",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
 
 
 @dataclass
@@ -353,7 +366,12 @@ class FakeTelegram:
         chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
         status = self.members.get((chat_id, user_id), "left")
         user = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
-        return {"status": status, "user": user}
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status in ("administrator", "creator"):
+            member["is_anonymous"] = False
+        if status == "administrator":
+            member.update(dict.fromkeys(ADMIN_RIGHTS, False))
+        return member
 
 
 def _entities(text: str, username: str) -> list[dict[str, Any]]:

@@ -19,7 +19,10 @@ from telegram.ext import AIORateLimiter
 
 from bot.adapters.telegram import TelegramAdapter, TelegramSettings
 from bot.adapters.telegram_send import RetryPolicy
-from bot.engine import Engine
+from bot.engine import Engine, Services
+from bot.handoff.config import HandoffConfig
+from bot.pseudonym import Pseudonymizer
+from bot.store.sqlite import SQLiteStore
 from tests.fake_telegram import Call, FakeTelegram
 
 ANA = 111001
@@ -43,12 +46,15 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeTelegram]:
 
 
 async def start(
-    fake: FakeTelegram, engine: Engine, limiter: AIORateLimiter | None = None
+    fake: FakeTelegram,
+    engine: Engine,
+    limiter: AIORateLimiter | None = None,
+    staff_chat: int | None = None,
 ) -> TelegramAdapter:
     async def ready() -> Engine:
         return engine
 
-    settings = TelegramSettings(token=fake.token, api_base_url=fake.base_url)
+    settings = TelegramSettings(fake.token, fake.base_url, staff_chat_id=staff_chat)
     adapter = TelegramAdapter(settings, ready, limiter=limiter or no_throttle(), policy=FAST)
     app = adapter.app
     await app.initialize()
@@ -68,6 +74,7 @@ async def stop(adapter: TelegramAdapter) -> None:
     if app.running:
         await app.stop()
     await app.shutdown()
+    await adapter.engine.outbox.stop()
 
 
 @pytest.fixture
@@ -325,5 +332,101 @@ async def test_webhook_checks_the_secret(fake: FakeTelegram, engine: Engine) -> 
             async with http.post(url, json=update, headers=right) as response:
                 assert response.status == 200
         await fake.wait_for("sendMessage", lambda c: c.chat_id == ANA)
+    finally:
+        await stop(adapter)
+
+
+# -- the handoff: a person asks for a person, staff work the case in their group ----------
+
+STAFF = -100555
+CARLA = 222001
+MALLORY = 222009
+
+
+@pytest.fixture
+async def desk_engine(services: Services, store: SQLiteStore) -> AsyncIterator[Engine]:
+    engine = Engine(
+        services, store, Pseudonymizer(b"test-secret"), HandoffConfig(staff_channels=("telegram",))
+    )
+    yield engine
+    await engine.drain()
+
+
+async def ask_for_a_person(fake: FakeTelegram, ana: dict[str, Any]) -> None:
+    """The consent flow, pressing the buttons the engine offers."""
+    fake.message(fake.private_chat(ana), ana, "can I talk to a real person")
+    steps = ("Yes, connect me", "Here in this chat", "Skip")
+    for label in steps:
+        offer = await fake.wait_for("sendMessage", lambda c, label=label: label in c.labels)
+        fake.press(ana, offer, offer.button(label))
+    await fake.wait_for("sendMessage", to(ANA, "your request is with the team"))
+
+
+def in_topic(thread: int, *words: str) -> Any:
+    return lambda c: c.params.get("message_thread_id") == thread and all(w in c.text for w in words)
+
+
+async def test_handoff_in_a_forum_staff_group(fake: FakeTelegram, desk_engine: Engine) -> None:
+    staff_room = fake.group(STAFF, "Case managers", forum=True)
+    fake.members[(STAFF, CARLA)] = "member"
+    adapter = await start(fake, desk_engine, staff_chat=STAFF)
+    try:
+        ana = fake.user(ANA, "Ana", "en-GB")
+        carla, mallory = fake.user(CARLA, "Carla"), fake.user(MALLORY, "Mallory")
+        await ask_for_a_person(fake, ana)
+
+        topic = await fake.wait_for("createForumTopic")
+        thread = int(topic.params["_result"]["message_thread_id"])
+        opened = await fake.wait_for("sendMessage", in_topic(thread, "Case ", "Language: en"))
+        assert opened.labels == ["Claim", "Close"]
+
+        fake.press(mallory, opened, opened.button("Claim"))
+        refused = await fake.wait_for("answerCallbackQuery", lambda c: "text" in c.params)
+        assert "not on this hub's staff list" in refused.params["text"]
+
+        fake.press(carla, opened, opened.button("Claim"))
+        await fake.wait_for(
+            "answerCallbackQuery", lambda c: "You claimed" in c.params.get("text", "")
+        )
+        await fake.wait_for("editMessageReplyMarkup")
+        await fake.wait_for("sendMessage", to(ANA, "from the team is here now"))
+        claimed = await fake.wait_for("sendMessage", in_topic(thread, "Claimed by Carla"))
+        assert claimed.labels == ["Close"]
+
+        fake.message(fake.private_chat(ana), ana, "thanks, the tour starts monday")
+        await fake.wait_for("sendMessage", in_topic(thread, "Person: thanks, the tour starts"))
+
+        fake.message(staff_room, carla, "Hi Ana, tell me about the tour", thread=thread)
+        await fake.wait_for("sendMessage", to(ANA, "tell me about the tour"))
+
+        fake.press(carla, claimed, claimed.button("Close"))
+        await fake.wait_for("closeForumTopic", lambda c: c.params["message_thread_id"] == thread)
+        await fake.wait_for(
+            "sendMessage", lambda c: c.chat_id == ANA and "It helped" in str(c.labels)
+        )
+    finally:
+        await stop(adapter)
+
+
+async def test_handoff_in_a_plain_staff_group(fake: FakeTelegram, desk_engine: Engine) -> None:
+    staff_room = fake.group(STAFF, "Case managers")
+    fake.members[(STAFF, CARLA)] = "administrator"
+    adapter = await start(fake, desk_engine, staff_chat=STAFF)
+    try:
+        ana, carla = fake.user(ANA, "Ana", "en-GB"), fake.user(CARLA, "Carla")
+        await ask_for_a_person(fake, ana)
+        opened = await fake.wait_for("sendMessage", to(STAFF, "Case "))
+        fake.press(carla, opened, opened.button("Claim"))
+        claimed = await fake.wait_for("sendMessage", to(STAFF, "Claimed by Carla"))
+        assert (
+            claimed.params["reply_parameters"]["message_id"]
+            == opened.params["_result"]["message_id"]
+        )
+        # Carla answers by replying to the later notice: its Close button names the case.
+        fake.message(staff_room, carla, "Hello from Carla", reply_to=claimed.params["_result"])
+        await fake.wait_for("sendMessage", to(ANA, "Hello from Carla"))
+        fake.message(staff_room, carla, "just chatting among ourselves")
+        await fake.settle(0.3)
+        assert not [c for c in sent_to(fake, ANA) if "among ourselves" in c.text]
     finally:
         await stop(adapter)

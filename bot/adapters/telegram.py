@@ -48,7 +48,9 @@ from bot.adapters.telegram_send import (
     CrisisFirstLimiter,
     RetryPolicy,
     Sender,
+    TelegramMessenger,
 )
+from bot.adapters.telegram_staff import TelegramStaffGroup
 from bot.commands import COMMANDS, command_payload
 from bot.config import LANGUAGES
 from bot.engine import Engine
@@ -156,23 +158,32 @@ class TelegramAdapter:
             base = settings.api_base_url.rstrip("/")
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
         self.app: TgApp = builder.build()
+        self.staff: TelegramStaffGroup | None = None
+        messages = filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL
+        if settings.staff_chat_id is not None:
+            staff_chat = filters.Chat(settings.staff_chat_id)
+            self.app.add_handler(MessageHandler(messages & staff_chat, self.on_staff_message))
+            messages = messages & ~staff_chat
         self.app.add_handler(CallbackQueryHandler(self.on_callback))
-        self.app.add_handler(
-            MessageHandler(
-                filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL & ~filters.ChatType.CHANNEL,
-                self.on_message,
-            )
-        )
+        self.app.add_handler(MessageHandler(messages & ~filters.ChatType.CHANNEL, self.on_message))
         self.app.add_error_handler(self.on_error)
 
     # -- start-up ---------------------------------------------------------------
 
     async def setup(self, app: TgApp) -> None:
-        """post_init: open the engine, make the sender, register the command menus."""
+        """post_init: open the engine, register the command menus, and join the
+        handoff: relays to people, and the staff group when one is configured."""
         self.engine = await self._open_engine()
         self.signer = ButtonSigner(self.engine.pseudonyms)
         self.sender = Sender(app.bot, self.signer, self._policy)
         await self.set_commands()
+        self.engine.outbox.add_messenger(TelegramMessenger(self.sender))
+        if self.settings.staff_chat_id is not None:
+            self.staff = TelegramStaffGroup(
+                app.bot, self.settings.staff_chat_id, self.sender, self.engine.desk
+            )
+            self.engine.outbox.add_channel(self.staff)
+        await self.engine.start()
 
     async def set_commands(self) -> None:
         """The `/` menu in each supported language, English for everyone else."""
@@ -228,6 +239,9 @@ class TelegramAdapter:
         chat = query.message.chat
         private = chat.type == ChatType.PRIVATE
         payload = self.signer.verify(chat.id, query.data)
+        if self.staff is not None and chat.id == self.staff.chat_id:
+            await self.staff.on_press(query, user, payload or "")
+            return
         if payload is None:
             await self._refuse_button(query.answer, chat, user, private)
             return
@@ -235,6 +249,11 @@ class TelegramAdapter:
         response = await self.engine.handle(self._inbound(user, private, payload=payload))
         topic = _topic(query.message) if isinstance(query.message, Message) else None
         await self.deliver(chat, user.id, topic, response)
+
+    async def on_staff_message(self, update: Update, context: TgContext) -> None:
+        message, user = update.message, update.effective_user
+        if self.staff is not None and message is not None and user is not None:
+            await self.staff.on_message(message, user)
 
     async def on_error(self, update: object, context: TgContext) -> None:
         """Never the update itself in the log: it holds ids and words."""
