@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -430,3 +434,51 @@ async def test_handoff_in_a_plain_staff_group(fake: FakeTelegram, desk_engine: E
         assert not [c for c in sent_to(fake, ANA) if "among ourselves" in c.text]
     finally:
         await stop(adapter)
+
+
+# -- the real command ---------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(MUSICBOT_DATA_DIR=str(tmp_path), NO_PROXY="127.0.0.1,localhost", **extra)
+    return env
+
+
+async def test_cli_without_a_token_says_so(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "telegram",
+        cwd=ROOT,
+        env=bot_env(tmp_path),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await process.communicate()
+    assert process.returncode == 2 and b"TELEGRAM_BOT_TOKEN" in err
+
+
+async def test_cli_runs_long_polling_and_stops_cleanly(fake: FakeTelegram, tmp_path: Path) -> None:
+    env = bot_env(tmp_path, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=fake.base_url)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "telegram",
+        cwd=ROOT,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await fake.wait_for("getUpdates", within=60)
+        ana = fake.user(ANA, "Ana")
+        fake.message(fake.private_chat(ana), ana, "/start")
+        await fake.wait_for("sendMessage", to(ANA, "automated assistant"), within=10)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
+    assert fake.token.encode() not in err and str(ANA).encode() not in err
