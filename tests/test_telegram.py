@@ -482,3 +482,18 @@ async def test_cli_runs_long_polling_and_stops_cleanly(fake: FakeTelegram, tmp_p
         _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
     assert fake.token.encode() not in err and str(ANA).encode() not in err
+
+
+async def test_a_bad_request_is_not_retried_and_the_bot_goes_on(
+    fake: FakeTelegram, bot: TelegramAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    ana = fake.user(ANA, "Ana")
+    fake.fail_next("sendMessage", 400, "Bad Request: chat not found")
+    with caplog.at_level(logging.WARNING, logger="bot"):
+        fake.message(fake.private_chat(ana), ana, "/privacy")
+        await fake.wait_for("sendMessage")
+        await fake.settle(0.3)
+    assert len(sent_to(fake, ANA)) == 1  # not retried, and the rest of that turn not tried
+    assert "BadRequest" in caplog.text and str(ANA) not in caplog.text
+    fake.message(fake.private_chat(ana), ana, "/help")
+    await fake.wait_for("sendMessage", to(ANA, "what I can help with"))
