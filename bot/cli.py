@@ -111,6 +111,13 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cases(args: argparse.Namespace) -> int:
+    from bot.cases_cli import run_cases, run_staff
+
+    run = run_cases if args.command == "cases" else run_staff
+    return asyncio.run(run(_paths(args), args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--resources", help="resources file (env MUSICBOT_RESOURCES)")
@@ -150,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser("check", help="validate intents, texts, safety rules and resources")
     chk.set_defaults(func=cmd_check)
+
+    from bot.cases_cli import add_parsers
+
+    add_parsers(sub)
+    sub.choices["cases"].set_defaults(func=cmd_cases)
+    sub.choices["staff"].set_defaults(func=cmd_cases)
     return parser
 
 

@@ -7,13 +7,19 @@ async def test_hello(testbot):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from bot.config import Paths
 from bot.engine import Engine, Services
+from bot.handoff.config import SmtpSettings
 from bot.messages import Button, Inbound, Response
 from bot.pseudonym import Pseudonymizer
 from bot.store import Store
@@ -104,3 +110,34 @@ async def engine(services: Services, store: SQLiteStore) -> AsyncIterator[Engine
 @pytest.fixture
 async def testbot(engine: Engine) -> TestBot:
     return TestBot(engine)
+
+
+# -- a real SMTP server on 127.0.0.1 for the email staff channel --------------------
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, SmtpSettings]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings = SmtpSettings(
+        "127.0.0.1", port, "bot@hub.example", "cases@hub.example", starttls=False
+    )
+    yield inbox, settings
+    controller.stop()

@@ -48,6 +48,7 @@ class OutboxWorker:
         sweep: Callable[[], Awaitable[int]] | None = None,
         sweep_every: float = 30.0,
         staff_channels: tuple[str, ...] = (),
+        lease: float = LEASE_SECONDS,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -55,6 +56,8 @@ class OutboxWorker:
         self.sweep = sweep
         self.sweep_every = sweep_every
         self.staff_channels = staff_channels
+        self.lease = lease
+        """Seconds an item stays reserved for this process while it sends it."""
         """Every configured staff channel, told when a person cannot be reached."""
         self.channels: dict[str, StaffChannel] = {}
         self.messengers: dict[str, Messenger] = {}
@@ -104,7 +107,7 @@ class OutboxWorker:
         names = [*self.channels, *self.messengers]
         sent = 0
         while True:
-            items = await self.store.due_outbox(names, self.clock(), LEASE_SECONDS)
+            items = await self.store.due_outbox(names, self.clock(), self.lease)
             if not items:
                 return sent
             results = await asyncio.gather(*(self._deliver(item) for item in items))
