@@ -362,6 +362,9 @@ class FakeTelegram:
     async def _api_closeforumtopic(self, params: Params) -> Any:
         return True
 
+    async def _api_reopenforumtopic(self, params: Params) -> Any:
+        return True
+
     async def _api_getchatmember(self, params: Params) -> Any:
         chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
         status = self.members.get((chat_id, user_id), "left")

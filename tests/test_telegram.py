@@ -25,6 +25,7 @@ from bot.adapters.telegram import TelegramAdapter, TelegramSettings
 from bot.adapters.telegram_send import RetryPolicy
 from bot.engine import Engine, Services
 from bot.handoff.config import HandoffConfig
+from bot.handoff.models import StaffActor
 from bot.pseudonym import Pseudonymizer
 from bot.store.sqlite import SQLiteStore
 from tests.fake_telegram import Call, FakeTelegram
@@ -408,6 +409,12 @@ async def test_handoff_in_a_forum_staff_group(fake: FakeTelegram, desk_engine: E
         await fake.wait_for(
             "sendMessage", lambda c: c.chat_id == ANA and "It helped" in str(c.labels)
         )
+
+        case_id = await desk_engine.desk.case_for_thread("telegram", str(thread))
+        assert case_id is not None
+        await desk_engine.desk.reopen(case_id, StaffActor("telegram:222001", "Carla", True))
+        await fake.wait_for("reopenForumTopic", lambda c: c.params["message_thread_id"] == thread)
+        await fake.wait_for("sendMessage", in_topic(thread, "Reopened by Carla"))
     finally:
         await stop(adapter)
 

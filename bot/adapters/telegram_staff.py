@@ -60,6 +60,10 @@ class TelegramStaffGroup:
         forum = await self.is_forum()
         if forum:
             thread = thread or self._topics.get(case.id) or await self._new_topic(notice)
+            if notice.kind is NoticeKind.REOPENED:
+                reopen = functools.partial(self.bot.reopen_forum_topic, self.chat_id, int(thread))
+                with contextlib.suppress(DeliveryError):  # already open is fine
+                    await self.sender.attempt(reopen, retry=False)
             await self.sender.send(self.chat_id, [reply], thread_id=int(thread), retry=False)
             self._topics.pop(case.id, None)
             if notice.kind is NoticeKind.CLOSED:
