@@ -107,6 +107,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_telegram(args: argparse.Namespace) -> int:
+    from bot.adapters.telegram import TelegramSettings, run
+    from bot.app import open_engine
+
+    settings = TelegramSettings.from_env()
+    if settings is None:
+        print("Set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bot.", file=sys.stderr)
+        return 2
+    if args.webhook_url and not settings.webhook_secret:
+        print("Webhook mode needs TELEGRAM_WEBHOOK_SECRET (A-Z a-z 0-9 _ -).", file=sys.stderr)
+        return 2
+    paths = _paths(args)
+    run(settings, lambda: open_engine(paths), args.webhook_url, args.listen, args.port, args.path)
+    return 0
+
+
 def cmd_cases(args: argparse.Namespace) -> int:
     from bot.cases_cli import run_cases, run_staff
 
@@ -146,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--messages", type=int, default=20000)
     bench.add_argument("--users", type=int, default=50)
     bench.set_defaults(func=cmd_bench)
+
+    tg = sub.add_parser("telegram", help="run the Telegram bot (token in TELEGRAM_BOT_TOKEN)")
+    tg.add_argument("--webhook-url", help="public https URL for a webhook (default: long polling)")
+    tg.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
+    tg.add_argument("--port", type=int, default=8443, help="webhook listen port")
+    tg.add_argument("--path", default="telegram", help="webhook URL path")
+    tg.add_argument("--db", help="SQLite file (env MUSICBOT_DB)")
+    tg.set_defaults(func=cmd_telegram)
 
     chk = sub.add_parser("check", help="validate intents, texts, safety rules and resources")
     chk.set_defaults(func=cmd_check)
