@@ -31,6 +31,7 @@ from bot.intents import THRESHOLD, IntentMatcher, Match, load_intents
 from bot.language import LanguageDetector, from_locale, load_language_names, region_of
 from bot.messages import Button, Inbound, Reply, Response
 from bot.pseudonym import Pseudonymizer
+from bot.reminders import ReminderWorker
 from bot.resources import Country, Resources, load_resources
 from bot.safety.reply import CountryFinder, crisis_replies, lines_text
 from bot.safety.screen import NO_CRISIS, CrisisScreen, Level, Verdict
@@ -126,6 +127,13 @@ class Engine:
             store, sweep=self.desk.sweep, staff_channels=self.desk.config.staff_channels
         )
         self.desk.queued = self.outbox.wake
+        self.reminders = ReminderWorker(
+            store,
+            services.texts,
+            self.outbox.messengers,
+            services.resources.privacy.checkin_days,
+        )
+        self._reminding: asyncio.Task[None] | None = None
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._background: set[asyncio.Task[None]] = set()
         self._pending_save: dict[str, asyncio.Task[None]] = {}
@@ -144,8 +152,11 @@ class Engine:
             return await self._turn(inbound, key, text, verdict)
 
     async def start(self) -> None:
-        """Start background delivery (staff notices, relayed messages) once channels are added."""
+        """Start background work once adapters added their channels and messengers:
+        delivery of staff notices and relayed messages, and check-in reminders."""
         self.outbox.start()
+        if self._reminding is None:
+            self._reminding = asyncio.get_running_loop().create_task(self.reminders.run())
 
     async def drain(self) -> None:
         """Wait for background saves (crisis follow-ups) to finish."""
@@ -154,6 +165,9 @@ class Engine:
 
     async def aclose(self) -> None:
         await self.outbox.stop()
+        if self._reminding is not None:
+            self._reminding.cancel()
+            await asyncio.gather(self._reminding, return_exceptions=True)
         await self.drain()
         await self.store.close()
 

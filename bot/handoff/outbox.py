@@ -61,6 +61,7 @@ class OutboxWorker:
         """Every configured staff channel, told when a person cannot be reached."""
         self.channels: dict[str, StaffChannel] = {}
         self.messengers: dict[str, Messenger] = {}
+        """By platform; shared with the reminder worker, which reaches people the same way."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -70,7 +71,7 @@ class OutboxWorker:
         self.wake()
 
     def add_messenger(self, messenger: Messenger) -> None:
-        self.messengers[PERSON + messenger.platform] = messenger
+        self.messengers[messenger.platform] = messenger
         self.wake()
 
     def wake(self) -> None:
@@ -104,7 +105,7 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Deliver every due item this process can; returns how many were sent."""
-        names = [*self.channels, *self.messengers]
+        names = [*self.channels, *(PERSON + platform for platform in self.messengers)]
         sent = 0
         while True:
             items = await self.store.due_outbox(names, self.clock(), self.lease)
@@ -143,7 +144,7 @@ class OutboxWorker:
             await self.store.set_thread(case.id, channel.name, new_thread)
 
     async def _to_person(self, item: OutboxItem) -> None:
-        messenger = self.messengers[item.channel]
+        messenger = self.messengers[item.channel.removeprefix(PERSON)]
         replies = [
             Reply(r["text"], tuple(Button(label, payload) for label, payload in r["buttons"]))
             for r in item.body["replies"]
