@@ -171,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     tg.add_argument("--db", help="SQLite file (env MUSICBOT_DB)")
     tg.set_defaults(func=cmd_telegram)
 
-    chk = sub.add_parser("check", help="validate intents, texts, safety rules and resources")
+    chk = sub.add_parser(
+        "check", help="validate intents, texts, safety rules, resources and the guide"
+    )
     chk.set_defaults(func=cmd_check)
 
     from bot.cases_cli import add_parsers
