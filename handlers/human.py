@@ -36,17 +36,22 @@ def _self_help(ctx: Context) -> tuple[Button, ...]:
     )
 
 
+def _unavailable(ctx: Context) -> None:
+    """The case queue cannot be reached: say so, and give the lines anyway."""
+    ctx.say(
+        ctx.t("handoff_unavailable", email=ctx.services.resources.hub.email)
+        + "\n"
+        + _crisis_lines(ctx),
+        *_self_help(ctx),
+    )
+
+
 async def _offer(ctx: Context, origin: str) -> None:
     """Say what would be shared and ask; or tell the state of the case they have."""
     try:
         case = await ctx.desk.active_case(ctx.user.key)
     except StoreError:
-        ctx.say(
-            ctx.t("handoff_unavailable", email=ctx.services.resources.hub.email)
-            + "\n"
-            + _crisis_lines(ctx),
-            *_self_help(ctx),
-        )
+        _unavailable(ctx)
         return
     if case is not None:
         key = "handoff_already_claimed" if case.status is Status.CLAIMED else "handoff_already_open"
@@ -182,12 +187,7 @@ async def _open(ctx: Context, note: str | None) -> None:
         )
         return
     except StoreError:
-        ctx.say(
-            ctx.t("handoff_unavailable", email=ctx.services.resources.hub.email)
-            + "\n"
-            + _crisis_lines(ctx),
-            *_self_help(ctx),
-        )
+        _unavailable(ctx)
         return
     if not created:
         ctx.say(ctx.t("handoff_already_open", ref=case.id[:6]))

@@ -17,6 +17,7 @@ from bot.handoff.config import HandoffConfig
 from bot.handoff.desk import Refused
 from bot.handoff.models import Contact, Priority, StaffActor, StaffMember, Status
 from bot.pseudonym import Pseudonymizer
+from bot.store import StoreError
 from bot.store.sqlite import SQLiteStore
 from tests.conftest import TestBot
 from tests.handoff_fakes import RecordingChannel, RecordingMessenger
@@ -302,3 +303,31 @@ async def test_unreachable_person_is_reported_to_staff(
     await desk_engine.outbox.run_once()
     await desk_engine.outbox.run_once()
     assert any("Could not reach the person" in text for text in room.texts)
+
+
+async def test_closed_cases_are_deleted_after_the_retention_period(
+    desk_engine: Engine, services: Services
+) -> None:
+    bot = TestBot(desk_engine, user="lea")
+    case_id = await open_case(bot, note="private details")
+    await desk_engine.desk.close(case_id, ALEX)
+    await desk_engine.desk.sweep()
+    assert await desk_engine.store.get_case(case_id) is not None  # kept within the period
+    days = services.resources.privacy.case_days
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=days + 1)
+    desk_engine.desk.clock = lambda: later
+    await desk_engine.desk.sweep()
+    assert await desk_engine.store.get_case(case_id) is None
+    assert await desk_engine.store.case_messages(case_id) == []
+
+
+async def test_case_queue_down_still_gives_crisis_lines(
+    desk_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def down(user_key: str) -> None:
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(desk_engine.store, "active_case", down)
+    bot = TestBot(desk_engine, user="max", country="GB")
+    await bot.send("I need to speak to someone from the team")
+    assert "couldn't reach the team's system" in bot.text and "116 123" in bot.text

@@ -389,10 +389,14 @@ class Desk:
     # -- waiting well ----------------------------------------------------------------
 
     async def sweep(self) -> int:
-        """Re-announce cases waiting past the target, and send crisis cases waiting
-        too long to on-call; returns how many notices were queued."""
+        """Delete closed cases past the hub's retention period, re-announce cases
+        waiting past the target, and send crisis cases waiting too long to on-call;
+        returns how many notices were queued."""
         hours = self.services.resources.hub.handoff
         now = self.clock()
+        keep = dt.timedelta(days=self.services.resources.privacy.case_days)
+        if await self.store.purge_cases(now - keep):
+            log.info("closed cases past the retention period deleted")
         queued = 0
         for case in await self.store.list_cases():
             if case.status is not Status.OPEN:

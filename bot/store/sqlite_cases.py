@@ -178,6 +178,15 @@ class CaseTables:
             raise StoreError(str(exc)) from exc
         return case, True
 
+    async def purge_cases(self, closed_before: dt.datetime) -> int:
+        """Delete cases closed before the date, with their transcripts and notices."""
+        async with self._tx() as db:
+            cursor = await db.execute(
+                "DELETE FROM cases WHERE status = 'closed' AND closed_at < ?",
+                (_ts(closed_before),),
+            )
+            return int(cursor.rowcount)
+
     async def get_case(self, case_id: str) -> Case | None:
         rows = await self._rows(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,))
         return _case(rows[0]) if rows else None
