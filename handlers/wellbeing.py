@@ -1,10 +1,10 @@
 """Everyday struggles of music life: guide tips one at a time, and paced exercises.
 
-Tips and exercise steps come from `guide.yaml` (bot.guide). Where the person is
-lives in `flow_data` of the WELLBEING flow, so it is saved with their state:
-the tips of each topic they have seen this round (a round shows every tip once,
-and never the last one first, so no tip comes twice in a row) and the exercise
-step they are on. Typed messages are never trapped: anything other than "next"
+Tips and exercise steps come from `guide.yaml` (bot.guide). The tips of each
+topic a person has seen this round live in their lasting `memory` (a round
+shows every tip once, and never the last one first, so no tip comes twice in
+a row, whatever they did in between); the exercise step they are on lives in
+`flow_data` of the WELLBEING flow. Typed messages are never trapped: anything other than "next"
 or "stop" leaves the exercise and is answered as usual.
 """
 
@@ -32,7 +32,7 @@ def _data(ctx: Context) -> dict[str, Any]:
 
 def _seen(ctx: Context, topic: str, count: int) -> list[int]:
     """Indices of this topic's tips shown this round, last shown at the end."""
-    seen = _data(ctx).get("seen", {})
+    seen = ctx.user.memory.get("tips", {})
     raw = seen.get(topic, []) if isinstance(seen, dict) else []
     return [i for i in raw if isinstance(i, int) and 0 <= i < count]
 
@@ -40,12 +40,13 @@ def _seen(ctx: Context, topic: str, count: int) -> list[int]:
 def _keep(
     ctx: Context, topic: str | None = None, seen: list[int] | None = None, **extra: Any
 ) -> None:
-    """Stay in the WELLBEING flow, keeping the tip memory; `extra` is the exercise, if any."""
-    kept = _data(ctx).get("seen")
-    memory = dict(kept) if isinstance(kept, dict) else {}
+    """Stay in the WELLBEING flow and remember the tips shown; `extra` is the exercise, if any."""
     if topic is not None:
-        memory[topic] = seen or []
-    ctx.start_flow(WELLBEING, seen=memory, **extra)
+        kept = ctx.user.memory.get("tips")
+        tips = dict(kept) if isinstance(kept, dict) else {}
+        tips[topic] = seen or []
+        ctx.user.memory["tips"] = tips
+    ctx.start_flow(WELLBEING, **extra)
 
 
 def pick_tip(count: int, seen: list[int], rng: random.Random = _rng) -> list[int]:

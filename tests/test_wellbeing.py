@@ -75,6 +75,19 @@ async def test_tip_buttons_lead_on(engine: Engine, services: Services) -> None:
     assert "exactly what they will see" in bot.text  # consent before any handoff
 
 
+async def test_tip_memory_survives_other_conversations(engine: Engine, services: Services) -> None:
+    bot = TestBot(engine, locale="pt")
+    await bot.send("não consigo dormir na turnê")
+    last = _tip_shown(services, "sleep", "pt", bot.text)
+    for _ in range(12):
+        await bot.send(payload="intent:menu")  # leaves any flow
+        await bot.send(payload="intent:crisis_lines")  # starts another one
+        await bot.send(payload="tip:sleep")
+        now = _tip_shown(services, "sleep", "pt", bot.text)
+        assert now != last
+        last = now
+
+
 def test_pick_tip_starts_a_new_round_without_the_last_tip() -> None:
     rng = random.Random(7)
     seen: list[int] = []

@@ -125,4 +125,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX reminders_due ON reminders (next_at);
     """,
+    # 5: small per-person memory features keep across conversations (tips already seen)
+    """
+    ALTER TABLE users ADD COLUMN memory TEXT NOT NULL DEFAULT '{}';
+    """,
 )

@@ -19,6 +19,9 @@ class UserState:
     """A conversation in progress (a follow-up, a question asked) or None."""
     flow_data: dict[str, Any] = field(default_factory=dict)
     introduced: bool = False
+    memory: dict[str, Any] = field(default_factory=dict)
+    """What features remember between conversations (the guide tips already shown),
+    kept apart from `flow_data`, which ends with the conversation in progress."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ class SQLiteStore(CaseTables):
     async def get_user(self, key: str) -> UserState | None:
         try:
             async with self._db.execute(
-                "SELECT lang, lang_source, country, flow, flow_data, introduced"
+                "SELECT lang, lang_source, country, flow, flow_data, introduced, memory"
                 " FROM users WHERE key = ?",
                 (key,),
             ) as cursor:
@@ -50,7 +50,7 @@ class SQLiteStore(CaseTables):
             raise StoreError(str(exc)) from exc
         if row is None:
             return None
-        lang, lang_source, country, flow, flow_data, introduced = row
+        lang, lang_source, country, flow, flow_data, introduced, memory = row
         return UserState(
             key=key,
             lang=lang,
@@ -59,16 +59,17 @@ class SQLiteStore(CaseTables):
             flow=flow,
             flow_data=json.loads(flow_data or "{}"),
             introduced=bool(introduced),
+            memory=json.loads(memory or "{}"),
         )
 
     async def save_user(self, state: UserState) -> None:
         await self._run(
-            "INSERT INTO users (key, lang, lang_source, country, flow, flow_data, introduced)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO users (key, lang, lang_source, country, flow, flow_data, introduced,"
+            " memory) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(key) DO UPDATE SET lang=excluded.lang,"
             " lang_source=excluded.lang_source, country=excluded.country,"
             " flow=excluded.flow, flow_data=excluded.flow_data,"
-            " introduced=excluded.introduced,"
+            " introduced=excluded.introduced, memory=excluded.memory,"
             " updated_at=strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
             (
                 state.key,
@@ -78,6 +79,7 @@ class SQLiteStore(CaseTables):
                 state.flow,
                 json.dumps(state.flow_data),
                 int(state.introduced),
+                json.dumps(state.memory),
             ),
         )
 
