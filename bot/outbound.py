@@ -27,6 +27,8 @@ class DeliveryError(Exception):
         super().__init__(reason)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.delivered = 0
+        """How many of the replies being sent got through before this failure."""
 
 
 class Messenger(Protocol):

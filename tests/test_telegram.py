@@ -248,6 +248,22 @@ async def test_network_errors_are_retried_with_backoff(
     assert len(sent_to(fake, ANA)) >= 3
 
 
+async def test_a_reply_that_keeps_failing_is_kept_and_sent_later(
+    fake: FakeTelegram, bot: TelegramAdapter
+) -> None:
+    ana = fake.user(ANA, "Ana")
+    fake.fail_next("sendMessage", 502, "Bad Gateway", count=4)  # more than the adapter retries
+    fake.message(fake.private_chat(ana), ana, "/privacy")
+    await fake.wait_for(
+        "sendMessage", lambda c: c.chat_id == ANA and "_result" in c.params, within=15
+    )
+    for _ in range(100):  # delivered by the outbox, which then marks it sent
+        if await bot.engine.store.outbox_counts() == {"sent": 1}:
+            break
+        await asyncio.sleep(0.05)
+    assert await bot.engine.store.outbox_counts() == {"sent": 1}
+
+
 async def test_a_blocked_bot_is_handled_and_logged_without_ids_or_words(
     fake: FakeTelegram, bot: TelegramAdapter, caplog: pytest.LogCaptureFixture
 ) -> None:

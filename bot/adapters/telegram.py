@@ -329,6 +329,10 @@ class TelegramAdapter:
         except DeliveryError as exc:
             key = self.engine.pseudonyms.key(PLATFORM, str(user_id))
             log.warning("reply not delivered (%s): user=%s", exc, key[:8])
+            if chat.type == ChatType.PRIVATE and not exc.permanent:
+                # nothing lost: the outbox keeps it and tries again, even after a restart
+                rest = response.replies[exc.delivered :]
+                await self.engine.outbox.defer(PLATFORM, str(chat.id), rest)
 
     async def _ask_to_open_private(
         self, chat_id: int, topic: int | None, lang: str, crisis: bool

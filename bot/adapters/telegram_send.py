@@ -185,7 +185,11 @@ class Sender:
                     rate_limit_args=crisis or None,
                 )
 
-            sent.append(await self.attempt(once, crisis=crisis, retry=retry))
+            try:
+                sent.append(await self.attempt(once, crisis=crisis, retry=retry))
+            except DeliveryError as exc:
+                exc.delivered = len(sent)
+                raise
         return sent
 
     async def attempt(

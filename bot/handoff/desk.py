@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.handoff.channel import NoticeKind
@@ -25,7 +25,7 @@ from bot.handoff.models import (
     StaffMember,
     Status,
 )
-from bot.handoff.outbox_models import PERSON, OutboxItem
+from bot.handoff.outbox_models import PERSON, OutboxItem, person_body
 from bot.messages import Button, Reply
 from bot.safety.reply import lines_text
 
@@ -129,7 +129,7 @@ class Desk:
             if name != skip
         ]
 
-    def _to_person(self, case: Case, tag: str, replies: Iterable[Reply]) -> list[OutboxItem]:
+    def _to_person(self, case: Case, tag: str, replies: Sequence[Reply]) -> list[OutboxItem]:
         if case.address is None:
             return []
         return [
@@ -137,13 +137,7 @@ class Desk:
                 channel=PERSON + case.platform,
                 kind="person",
                 dedupe=f"{case.id}:person:{tag}",
-                body={
-                    "chat_id": case.address,
-                    "replies": [
-                        {"text": r.text, "buttons": [[b.label, b.payload] for b in r.buttons]}
-                        for r in replies
-                    ],
-                },
+                body=person_body(case.address, replies),
                 case_id=case.id,
             )
         ]

@@ -14,13 +14,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.handoff.channel import Notice, NoticeKind, StaffChannel
 from bot.handoff.desk import Clock, utc_now
-from bot.handoff.outbox_models import PERSON, OutboxItem
-from bot.messages import Button, Reply
+from bot.handoff.outbox_models import PERSON, OutboxItem, person_body, person_replies
+from bot.messages import Reply
 from bot.outbound import DeliveryError, Messenger
 
 if TYPE_CHECKING:
@@ -72,6 +73,22 @@ class OutboxWorker:
 
     def add_messenger(self, messenger: Messenger) -> None:
         self.messengers[messenger.platform] = messenger
+        self.wake()
+
+    async def defer(self, platform: str, chat_id: str, replies: Sequence[Reply]) -> None:
+        """Keep replies an adapter could not deliver now; they go out with backoff."""
+        if not replies:
+            return
+        await self.store.enqueue(
+            [
+                OutboxItem(
+                    channel=PERSON + platform,
+                    kind="reply",
+                    dedupe=f"reply:{secrets.token_hex(8)}",
+                    body=person_body(chat_id, replies),
+                )
+            ]
+        )
         self.wake()
 
     def wake(self) -> None:
@@ -145,11 +162,7 @@ class OutboxWorker:
 
     async def _to_person(self, item: OutboxItem) -> None:
         messenger = self.messengers[item.channel.removeprefix(PERSON)]
-        replies = [
-            Reply(r["text"], tuple(Button(label, payload) for label, payload in r["buttons"]))
-            for r in item.body["replies"]
-        ]
-        await messenger.send(str(item.body["chat_id"]), replies)
+        await messenger.send(str(item.body["chat_id"]), person_replies(item.body))
 
     async def _failed(self, item: OutboxItem, exc: DeliveryError) -> None:
         now = self.clock()
