@@ -213,17 +213,24 @@ class DiscordBot(discord.Client, PressHandler):
             await self.send_dm(user, replies)
         except DeliveryError as exc:
             log.warning("DM not delivered: %s", exc)
+            if not exc.permanent:  # nothing lost: the outbox tries again, even after a restart
+                await self.engine.outbox.defer(PLATFORM, str(user.id), replies[exc.delivered :])
             return False
         return True
 
     async def send_dm(self, user: discord.abc.Snowflake, replies: Sequence[Reply]) -> None:
         """DM replies in order, or raise DeliveryError (permanent for closed DMs)."""
+        delivered = 0
         try:
             channel = await self.create_dm(user)
-            for rendered in render(replies):
-                await channel.send(**rendered.kwargs())
+            for reply in replies:
+                for rendered in render([reply]):
+                    await channel.send(**rendered.kwargs())
+                delivered += 1
         except DELIVERY_FAILURES as exc:
-            raise delivery_error(exc) from exc
+            error = delivery_error(exc)
+            error.delivered = delivered
+            raise error from exc
 
     async def _alert_staff(self, message: discord.Message, guild: discord.Guild) -> None:
         """Tell the server's staff someone may need support: a link, never the words."""
