@@ -19,6 +19,9 @@ from bot.classify import classify_text
 from bot.config import PROJECT_ROOT, Paths
 from bot.engine import Engine, Services
 from bot.evaluate import read_items
+from bot.handoff.channel import Notice
+from bot.handoff.config import HandoffConfig
+from bot.handoff.models import Contact, Priority
 from bot.messages import Inbound
 from bot.pseudonym import Pseudonymizer
 from bot.store.sqlite import SQLiteStore
@@ -80,6 +83,47 @@ async def _engine_turns(
     return latencies, wall
 
 
+class _NullChannel:
+    """A staff channel that shows nothing: measures the queue, not a platform."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def post(self, notice: Notice, thread: str | None) -> str | None:
+        return thread or notice.case.id
+
+
+async def _handoff(services: Services, cases: int) -> str:
+    """Cases opened (each with its notices, in one transaction) and notices delivered."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await SQLiteStore.open(Path(tmp) / "bench.sqlite3")
+        channels = ("staff_a", "staff_b")
+        engine = Engine(services, store, Pseudonymizer(b"bench"), HandoffConfig(channels))
+        for name in channels:
+            engine.outbox.add_channel(_NullChannel(name))
+        start = time.perf_counter()
+        for n in range(cases):
+            await engine.desk.open_case(
+                user_key=f"user{n}",
+                platform="bench",
+                address=f"chat{n}",
+                lang="en",
+                country=None,
+                priority=Priority.NORMAL,
+                contact=Contact.CHAT,
+            )
+        opened = time.perf_counter() - start
+        start = time.perf_counter()
+        sent = await engine.outbox.run_once()
+        delivered = time.perf_counter() - start
+        await engine.aclose()
+    return (
+        f"{'handoff: open a case':28} {cases:>7} cases {cases / opened:>9,.0f} case/s"
+        f"  {opened / cases * 1000:.2f} ms each (case + {len(channels)} notices)\n"
+        f"{'handoff: outbox delivery':28} {sent:>7} notes {sent / delivered:>9,.0f} note/s"
+    )
+
+
 def run(paths: Paths, messages: int, users: int) -> str:
     load_start = time.perf_counter()
     services = Services.load(paths)
@@ -102,4 +146,5 @@ def run(paths: Paths, messages: int, users: int) -> str:
     logging.getLogger("bot.engine").setLevel(logging.ERROR)  # a crisis log line per turn
     latencies, wall = asyncio.run(_engine_turns(services, texts, messages, users))
     out.append(_line(f"engine turns, SQLite, {users} users", latencies, wall))
+    out.append(asyncio.run(_handoff(services, max(100, messages // 20))))
     return "\n".join(out)
