@@ -23,6 +23,7 @@ from rapidfuzz.distance import OSA
 from bot.textnorm import normalize
 from bot.yamlfile import DataError, LineDict, Problem, line_of, load_each
 
+OUT_OF_SCOPE = "out_of_scope"
 THRESHOLD = 0.5
 """Below this confidence the bot says it did not understand and offers the menu."""
 AMBIGUOUS_MARGIN = 0.03
@@ -130,20 +131,26 @@ class IntentMatcher:
         self._norm: list[float] = []
         centroids: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for i, f in enumerate(feats):
-            kept = [s for s in f if s in self._idf]
+            kept = sorted(s for s in f if s in self._idf)
             norm = math.sqrt(sum(self._idf[s] ** 2 for s in kept)) or 1.0
             self._norm.append(norm)
             for s in kept:
                 postings[s].append(i)
                 centroids[self._intent_of[i]][s] += self._idf[s] / norm
         self._postings = {s: tuple(ids) for s, ids in postings.items()}
+        exact: dict[str, set[str]] = defaultdict(set)
+        for text, intent in zip(self._texts, self._intent_of, strict=True):
+            exact[text].add(intent)
+        self._exact = {text: next(iter(i)) for text, i in exact.items() if len(i) == 1}
+        """Texts that are an example of one intent, for messages too short or common
+        to have a stem in the index ("a+" normalises to "a")."""
         self._centroids = {
             intent: (dict(weights), math.sqrt(sum(w * w for w in weights.values())) or 1.0)
             for intent, weights in centroids.items()
         }
         vocabulary = {t for text in self._texts for t in text.split()}
         self._by_initial: dict[str, list[str]] = defaultdict(list)
-        for tok in vocabulary:
+        for tok in sorted(vocabulary):
             self._by_initial[tok[0]].append(tok)
         self._cues = sorted(data.cues.items(), key=lambda kv: -len(kv[0]))
         self.vocabulary = frozenset(vocabulary)
@@ -166,7 +173,9 @@ class IntentMatcher:
         """Best intent for already normalised text, with a confidence in 0..1."""
         words = [t if t in self.vocabulary else self._correct(t) for t in text.split()]
         query = " ".join(words)
-        stems = {stem(w) for w in words} & self._idf.keys()
+        if query in self._exact:
+            return Match(self._exact[query], 1.0)
+        stems = sorted({stem(w) for w in words} & self._idf.keys())
         scores: dict[str, float] = {}
         if stems:
             q_norm = math.sqrt(sum(self._idf[s] ** 2 for s in stems))
@@ -199,11 +208,14 @@ class IntentMatcher:
                 for intent in intents:
                     scores[intent] = scores.get(intent, 0.0) + CUE_BONUS
         if not scores:
-            return Match("out_of_scope", 0.0)
+            return Match(OUT_OF_SCOPE, 0.0)
         best = sorted(scores.items(), key=lambda kv: -kv[1])
         top, raw = best[0]
-        if len(best) > 1:
-            return Match(top, _calibrate(raw), best[1][0], _calibrate(best[1][1]))
+        # "Did you mean X or out of scope?" is no question to ask: the runner-up is
+        # the closest real intent, and an out-of-scope message gets no choice.
+        others = [kv for kv in best[1:] if kv[0] != OUT_OF_SCOPE]
+        if others and top != OUT_OF_SCOPE:
+            return Match(top, _calibrate(raw), others[0][0], _calibrate(others[0][1]))
         return Match(top, _calibrate(raw))
 
 
