@@ -157,9 +157,10 @@ class RuleSet:
     def every(self, text: str) -> Iterator[tuple[int, Rule]]:
         """(word index, rule) for every rule matching at every word start: overlaps
         allowed, so one span can carry two concepts ("cortarme": SELF_HARM and SELF)."""
-        for n, word in enumerate(_WORD.finditer(text)):
+        words = list(_WORD.finditer(text))
+        for n, word in enumerate(words):
             pos, one = word.start(), word.group()
-            after = _WORD.match(text, word.end() + 1)
+            after = words[n + 1] if n + 1 < len(words) else None
             two = f"{one} {after.group()}" if after and after.start() == word.end() + 1 else ""
             candidates = self._candidates(one, two)
             if candidates is None or not candidates[0].match(text, pos):
@@ -286,6 +287,8 @@ def _class_chars(av: Any) -> set[str] | None:
     for kind, value in av:
         if kind is re_constants.LITERAL:
             chars.add(chr(value))
+        elif kind is re_constants.CATEGORY and value is re_constants.CATEGORY_DIGIT:
+            chars |= set("0123456789")
         elif kind is re_constants.RANGE:
             chars |= {chr(c) for c in range(value[0], value[1] + 1)}
         else:
