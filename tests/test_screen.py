@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import Paths
+from bot.engine import Services
+from bot.safety.concepts import Combo, Concepts
 from bot.safety.screen import CrisisScreen, Level, Rule
+from bot.yamlfile import DataError, load
 
 
 def screen(*rules: str, safe: tuple[str, ...] = (), negated: tuple[str, ...] = ()) -> CrisisScreen:
@@ -49,3 +58,239 @@ def test_typos_are_corrected_only_towards_the_lexicon() -> None:
 
 def test_leetspeak_inside_words_is_read() -> None:
     assert screen("kill myself").screen("k1ll mys3lf").crisis
+
+
+# ------------------------------------------------------------ concept combos
+
+
+def combo_screen(*combos: Combo) -> CrisisScreen:
+    """Two tiny languages that share concept names but not words."""
+    en = Concepts(
+        Path("en.yaml"),
+        "en",
+        {"ROPE": ["rope"], "TIME": ["tonight"], "RIGGING": ["backdrop"]},
+        {},
+    )
+    xx = Concepts(
+        Path("xx.yaml"), "xx", {"ROPE": ["soga"], "TIME": ["hoy"], "RIGGING": ["telon"]}, {}
+    )
+    return CrisisScreen([], [], [], [], concepts=[en, xx], combos=list(combos))
+
+
+ROPE_PLAN = Combo("rope_plan", "suicide", (frozenset({"ROPE"}), frozenset({"TIME"})), 4)
+
+
+def test_a_combo_fires_when_its_concepts_meet_within_the_window() -> None:
+    s = combo_screen(ROPE_PLAN)
+    verdict = s.screen("a rope in the van. tonight")
+    assert verdict.crisis and verdict.rule == "en_combo_rope_plan"
+    assert verdict.category == "suicide"
+    assert not s.screen("the rope is in the van with the amps and cables tonight").crisis
+    assert not s.screen("tonight").crisis
+
+
+def test_concepts_of_different_languages_do_not_combine() -> None:
+    s = combo_screen(ROPE_PLAN)
+    assert s.screen("soga hoy").rule == "xx_combo_rope_plan"
+    assert not s.screen("rope hoy").crisis
+
+
+def test_an_unless_concept_near_the_span_cancels_it() -> None:
+    rigging = Combo(
+        "rope_plan",
+        "suicide",
+        (frozenset({"ROPE"}), frozenset({"TIME"})),
+        4,
+        frozenset({"RIGGING"}),
+    )
+    s = combo_screen(rigging)
+    assert not s.screen("rope for the backdrop tonight").crisis
+    assert not s.screen("rope tonight for the backdrop").crisis
+    assert s.screen("rope tonight. tomorrow we hang the big backdrop").crisis
+
+
+def test_a_slot_can_take_either_concept() -> None:
+    either = Combo("rope_any", "suicide", (frozenset({"ROPE"}), frozenset({"TIME", "RIGGING"})), 4)
+    assert combo_screen(either).screen("rope and telon").crisis is False
+    assert combo_screen(either).screen("rope and backdrop").crisis
+
+
+def test_combos_run_after_idioms_are_blanked() -> None:
+    s = CrisisScreen(
+        safe=[Rule("s0", "rope a dope", None)],
+        negated=[],
+        rules=[],
+        lexicon=[],
+        concepts=[Concepts(Path("en.yaml"), "en", {"ROPE": ["rope"], "TIME": ["tonight"]}, {})],
+        combos=[ROPE_PLAN],
+    )
+    assert not s.screen("rope a dope tonight").crisis
+
+
+def write_rules(directory: Path, name: str, text: str) -> None:
+    (directory / name).write_text(text, encoding="utf-8")
+
+
+def test_concept_data_errors_name_file_line_and_field(tmp_path: Path) -> None:
+    write_rules(tmp_path, "en.yaml", "lang: en\nconcepts:\n  ROPE: ['rope']\n  time: ['x']\n")
+    write_rules(tmp_path, "es.yaml", "lang: es\nconcepts:\n  ROPE: ['(soga']\n  UNUSED: ['x']\n")
+    write_rules(
+        tmp_path,
+        "combos.yaml",
+        "combos:\n  - id: rope_plan\n    category: suicide\n    all: [ROPE, TIME]\n"
+        "  - id: Bad\n    category: nope\n    all: [ROPE]\n    window: 99\n",
+    )
+    with pytest.raises(DataError) as caught:
+        CrisisScreen.from_dir(tmp_path)
+    found = {(p.path.name, p.line, p.field) for p in caught.value.problems}
+    assert ("en.yaml", 4, "concepts.time") in found  # not UPPER_CASE
+    assert ("es.yaml", 3, "concepts.ROPE[0]") in found  # bad pattern
+    assert ("es.yaml", 4, "concepts.UNUSED") in found  # no combo uses it
+    assert ("combos.yaml", 2, "combos.rope_plan") in found  # TIME missing in a language
+    assert {
+        ("combos.yaml", 5, f"combos[1].{f}") for f in ("id", "category", "all", "window")
+    } <= found
+
+
+# ---------------------------------------------- the shipped data, as people write
+
+COMBO_EXAMPLES = [
+    ("crash_wish", "honestly wouldnt mind if the tour bus went off the road with me in it"),
+    ("crash_wish", "si le camion se plante cette nuit, tant mieux"),
+    ("crash_wish", "se a van capotar na estrada hoje, melhor pra mim"),
+    ("better_without_me", "la banda estaria mejor sin mi"),
+    ("better_without_me", "le groupe serait mieux sans moi, vraiment"),
+    ("why_alive", "pa que sigo vivo"),
+    ("why_alive", "wozu leb ich noch"),
+    ("no_wake", "queria dormir na van e nao acordar mais"),
+    ("no_wake", "ich mochte einschlafen und nie wieder aufwachen"),
+    ("want_not_live", "ICH WILL NICH MEHR LEBEN"),
+    ("means_question", "con cuantos rivotril ya no te despiertas"),
+    ("means_question", "how many sleeping pills until you dont wake up"),
+    ("fall_fatal", "de qual andar uma queda e fatal"),
+    ("fall_fatal", "ab welchem stockwerk ist ein sturz todlich"),
+    ("place_quick", "les rails derriere la salle, je veux que ce soit rapide"),
+    ("place_quick", "the highest bridge near the venue, i want it quick"),
+    ("way_painless", "gibts nen weg zu gehen ohne schmerzen"),
+    ("way_painless", "tem como ir sem sofrer?"),
+    ("rope_plan", "the rope is in my gear case. tonight after load out"),
+    ("rope_plan", "compre la cuerda hoy, cuando se vayan todos lo hago"),
+    ("height_plan", "ive decided. hotel roof after the last gig"),
+    ("height_plan", "cest decide, le toit de lhotel apres la derniere date"),
+    ("means_to_end", "er hat sich tabletten besorgt um schluss zu machen"),
+    ("means_to_end", "my drummer bought pills to end it all"),
+    ("pills_take_all", "je garde mes cachets, je les prends tous ce soir"),
+    ("pills_take_all", "to guardando remedio faz semanas, hoje tomo tudo"),
+    ("note_left", "ya deje una nota en el local, manana ya no voy a estar"),
+    ("note_left", "deixei uma carta pro meu irmao, e amanha cedo"),
+    ("gave_away", "gave all my guitars away today, wont need them"),
+    ("gave_away", "jai revendu mon matos, je men vais pour de bon"),
+    ("sorry_silent", "mon bassiste ma envoye pardon pour tout et repond plus"),
+    ("sorry_silent", "unser sanger hat sorry fur alles geschrieben und geht nicht ran"),
+    ("taken_amount", "took my whole month of antidepressants at once"),
+    ("taken_amount", "hab alles geschluckt was in der reiseapotheke war"),
+    ("taken_amount", "engoli tudo que tinha, remedio e bebida, to apagando"),
+    ("od_on_purpose", "od'd on purpose i think"),
+    ("urge_self_harm", "the urge to sh is so strong rn"),
+    ("urge_self_harm", "tengo unas ganas horribles de cortarme"),
+    ("hidden_cuts", "long sleeves on stage so nobody sees the fresh cuts"),
+    ("hidden_cuts", "spiel nur mit schweissbandern damit keiner die schnitte sieht"),
+    ("burn_self", "ich verbrenn mich mit dem feuerzeug nach jedem gig"),
+    ("burn_self", "je me brule avec ma clope apres chaque concert"),
+    ("third_self_harm", "mi novio se esta cortando en el bano del bus"),
+    ("third_self_harm", "minha namorada ta se cortando no banheiro"),
+    ("attack", "im going to smash the producers skull in when he walks in"),
+    ("attack", "vou arrebentar a cabeca do produtor quando ele entrar"),
+    ("run_over", "ich schwor ich fahr meinen ex uber den haufen"),
+    ("run_over", "juro que atropello a mi ex con la furgo"),
+    ("arson", "ce soir je fous le feu a lappart du manager avec lui dedans"),
+    ("arson", "esta noche lo quemo vivo, ya tengo la gasolina"),
+    ("weapon_revenge", "hab ein messer dabei, der manager wird heute bezahlen"),
+    ("weapon_revenge", "got a knife in my jacket, the promoter is gonna pay"),
+    ("know_where", "quero machucar o cara, sei onde ele mora"),
+    ("know_where", "ich will ihm wehtun, ich weiss wo er wohnt"),
+    ("threat_at_door", "mi ex esta aporreando la puerta gritando que me va a matar"),
+    ("threat_at_door", "my ex is banging on my door saying hes going to kill me"),
+    ("beating_now", "a la corista le esta pegando su novio ahora mismo"),
+    ("beating_now", "her boyfriend is beating her in the car park right now"),
+    ("waiting_armed", "des mecs nous attendent devant la salle avec des battes"),
+    ("waiting_armed", "tem uns caras esperando a gente na saida com tacos"),
+    ("dragged_held", "der typ hat mich in den lagerraum gezerrt und halt die tur zu"),
+    ("dragged_held", "o seguranca me arrastou pro deposito e trancou a porta"),
+]
+
+
+@pytest.fixture(scope="module")
+def combos_only(paths: Paths, tmp_path_factory: pytest.TempPathFactory) -> CrisisScreen:
+    """The shipped safety data without its phrase rules: each combo must stand alone."""
+    directory = tmp_path_factory.mktemp("combos_only")
+    for path in paths.safety.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data.pop("rules", None)
+        (directory / path.name).write_text(yaml.safe_dump(data), encoding="utf-8")
+    return CrisisScreen.from_dir(directory)
+
+
+@pytest.mark.parametrize(("combo", "text"), COMBO_EXAMPLES)
+def test_each_combo_catches_its_examples_on_its_own(
+    services: Services, combos_only: CrisisScreen, combo: str, text: str
+) -> None:
+    assert services.screen.screen(text).crisis, text
+    verdict = combos_only.screen(text)
+    assert verdict.rule is not None and verdict.rule.endswith(f"_combo_{combo}"), verdict.rule
+
+
+def test_every_shipped_combo_has_examples(paths: Paths) -> None:
+    raw = load(paths.safety / "combos.yaml")
+    assert {c["id"] for c in raw["combos"]} == {combo for combo, _ in COMBO_EXAMPLES}
+
+
+SLANG_AND_NEAR_MISSES = [
+    # the everyday language of music, in all five languages
+    "we absolutely killed it tonight",
+    "dying to play that venue next year",
+    "crowd was dead in leeds",
+    "gonna cut the track down to 3 min",
+    "this tour is killing me lol, 14 shows in 15 days",
+    "anoche la matamos en la sala",
+    "esta gira me esta matando jajaja",
+    "el publico de hoy estaba muerto",
+    "je meurs denvie de jouer aux Vieilles Charrues",
+    "cette tournee me tue mdr",
+    "le real veut tuer le deuxieme refrain",
+    "diese tour bringt mich um haha",
+    "das publikum war heute tot",
+    "essa turne ta me matando kkkk",
+    "esse riff e de matar",
+    # concept words without the crisis
+    "we crashed at the promoters place after the show",
+    "hope the van doesnt break down on the way to leeds",
+    "i dont care if the van crashes our schedule",
+    "need rope to tie down the backdrop tonight",
+    "compre una cuerda nueva para la guitarra hoy",
+    "comprei uma corda nova pro violao hoje",
+    "i took all my meds this morning like the doc said",
+    "tomei todos os meus remedios hoje de manha",
+    "left a note for the sound guy about the monitors tomorrow",
+    "gave my old pedals to a friend, need space",
+    "sorry for everything yesterday, ill buy the first round",
+    "the urge to write is so strong right now",
+    "tengo ganas de cortarme el pelo antes de la gira",
+    "im gonna smash this solo tonight",
+    "gonna set the place on fire tonight with this new set",
+    "on va mettre le feu a la salle ce soir",
+    "le label va payer le studio ce soir",
+    "das label wird uns freitag bezahlen",
+    "the crowd was waiting for us outside the hotel",
+    "i know where he lives, ill drop the gear off tomorrow",
+    "i wanna sleep in tomorrow and not wake up till noon",
+    "i dont want to live in london anymore",
+    "ich will nicht mehr in berlin leben",
+    "whats the tallest building in tokyo, we play there friday",
+    "that drop is fatal, crowd lost it",
+]
+
+
+@pytest.mark.parametrize("text", SLANG_AND_NEAR_MISSES)
+def test_slang_and_near_misses_stay_calm(services: Services, text: str) -> None:
+    assert not services.screen.screen(text).crisis, services.screen.screen(text).rule

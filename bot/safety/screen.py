@@ -17,7 +17,7 @@ import enum
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,14 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.safety.concepts import (
+    Combo,
+    Concepts,
+    check_links,
+    first_combo,
+    read_combos,
+    read_concepts,
+)
 from bot.textnorm import normalize, squeeze
 
 try:  # the regex parser is private; without it every rule is simply tried at every word
@@ -146,6 +154,21 @@ class RuleSet:
     def first(self, text: str) -> Rule | None:
         return next((rule for _, _, rule in self._hits(text)), None)
 
+    def every(self, text: str) -> Iterator[tuple[int, Rule]]:
+        """(word index, rule) for every rule matching at every word start: overlaps
+        allowed, so one span can carry two concepts ("cortarme": SELF_HARM and SELF)."""
+        words = list(_WORD.finditer(text))
+        for n, word in enumerate(words):
+            pos, one = word.start(), word.group()
+            after = words[n + 1] if n + 1 < len(words) else None
+            two = f"{one} {after.group()}" if after and after.start() == word.end() + 1 else ""
+            candidates = self._candidates(one, two)
+            if candidates is None or not candidates[0].match(text, pos):
+                continue
+            for index in candidates[1]:
+                if self._each[index].match(text, pos):
+                    yield n, self.rules[index]
+
     def blank(self, text: str) -> str:
         pieces, last = [], 0
         for start, end, _ in self._hits(text):
@@ -264,6 +287,8 @@ def _class_chars(av: Any) -> set[str] | None:
     for kind, value in av:
         if kind is re_constants.LITERAL:
             chars.add(chr(value))
+        elif kind is re_constants.CATEGORY and value is re_constants.CATEGORY_DIGIT:
+            chars |= set("0123456789")
         elif kind is re_constants.RANGE:
             chars |= {chr(c) for c in range(value[0], value[1] + 1)}
         else:
@@ -326,34 +351,58 @@ class CrisisScreen:
         rules: list[Rule],
         lexicon: Iterable[str],
         known_words: Iterable[str] = (),
+        concepts: Iterable[Concepts] = (),
+        combos: Iterable[Combo] = (),
     ) -> None:
         self._safe = RuleSet(safe)
         self._negated = RuleSet(negated)
         self._crisis = RuleSet(rules)
+        self._concepts = RuleSet(
+            [
+                Rule(lang.lang, term, name)
+                for lang in concepts
+                for name, terms in lang.terms.items()
+                for term in terms
+            ]
+        )
+        self._combos = list(combos)
         self._lexicon = sorted({normalize(w) for w in lexicon if normalize(w)})
         self._keep = frozenset(self._lexicon) | frozenset(known_words)
         self._correct = lru_cache(maxsize=32768)(self._nearest)
 
     @classmethod
     def from_dir(cls, directory: Path, known_words: Iterable[str] = ()) -> CrisisScreen:
-        safe: list[Rule] = []
-        negated: list[Rule] = []
-        rules: list[Rule] = []
-        lexicon: list[str] = []
-        problems: list[Problem] = []
-        seen: set[str] = set()
+        found = _Loaded()
         files = sorted(directory.glob("*.yaml"))
         if not files:
-            problems.append(Problem(directory, 0, "(dir)", "no safety rule files"))
+            found.problems.append(Problem(directory, 0, "(dir)", "no safety rule files"))
         for path in files:
-            problems += _read_rules(path, safe, negated, rules, lexicon, seen)
-        if problems:
-            raise DataError(problems)
-        return cls(safe, negated, rules, lexicon, known_words)
+            _read_rules(path, found)
+        found.problems += check_links(found.combos, found.concepts)
+        if found.problems:
+            raise DataError(found.problems)
+        return cls(
+            found.safe,
+            found.negated,
+            found.rules,
+            found.lexicon,
+            known_words,
+            found.concepts,
+            [combo for _, combo in found.combos],
+        )
 
     @property
     def rule_count(self) -> int:
         return len(self._crisis.rules)
+
+    def _combo(self, text: str) -> tuple[str, Combo] | None:
+        """The first combo whose concepts co-occur in one language (see concepts.py)."""
+        if not self._combos:
+            return None
+        hits: dict[str, list[tuple[int, str]]] = {}
+        for at, term in self._concepts.every(text):
+            hits.setdefault(term.id, []).append((at, str(term.category)))
+        return first_combo(self._combos, hits)
 
     def _nearest(self, token: str) -> str:
         max_distance = 2 if len(token) >= 10 else 1
@@ -391,39 +440,63 @@ class CrisisScreen:
         rule = self._crisis.first(text)
         if rule is not None:
             return Verdict(Level.CRISIS, rule.id, rule.category)
+        met = self._combo(text)
+        if met is not None:
+            lang, combo = met
+            return Verdict(Level.CRISIS, f"{lang}_combo_{combo.id}", combo.category)
         if negated is not None:
             return Verdict(Level.CHECK, negated.id)
         return NO_CRISIS
 
 
-def _read_rules(
-    path: Path,
-    safe: list[Rule],
-    negated: list[Rule],
-    rules: list[Rule],
-    lexicon: list[str],
-    seen: set[str],
-) -> list[Problem]:
+@dataclass
+class _Loaded:
+    """Everything read from the rule files so far, and what was wrong with it."""
+
+    safe: list[Rule] = field(default_factory=list)
+    negated: list[Rule] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    lexicon: list[str] = field(default_factory=list)
+    concepts: list[Concepts] = field(default_factory=list)
+    combos: list[tuple[Path, Combo]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _read_rules(path: Path, found: _Loaded) -> None:
     try:
         raw = load(path)
     except DataError as exc:
-        return exc.problems
-    problems: list[Problem] = []
+        found.problems += exc.problems
+        return
+    problems = found.problems
     if not isinstance(raw, LineDict):
-        return [Problem(path, 0, "(top)", "must be a mapping")]
+        problems.append(Problem(path, 0, "(top)", "must be a mapping"))
+        return
     words = raw.get("lexicon", [])
     if isinstance(words, list):
-        lexicon.extend(str(w) for w in words)
+        found.lexicon.extend(str(w) for w in words)
     else:
         problems.append(Problem(path, line_of(raw, "lexicon"), "lexicon", "must be a list"))
-    for section, target in (("safe", safe), ("negated", negated), ("rules", rules)):
+    for section, target in (
+        ("safe", found.safe),
+        ("negated", found.negated),
+        ("rules", found.rules),
+    ):
         items = raw.get(section, [])
         if not isinstance(items, list):
             problems.append(Problem(path, line_of(raw, section), section, "must be a list"))
             continue
         for i, item in enumerate(items):
-            problems += _read_rule(path, section, i, item, target, seen)
-    return problems
+            problems += _read_rule(path, section, i, item, target, found.seen)
+    lang = raw.get("lang")
+    concepts, concept_problems = read_concepts(path, raw, str(lang) if lang else None)
+    problems += concept_problems
+    if concepts is not None:
+        found.concepts.append(concepts)
+    combos, combo_problems = read_combos(path, raw, CATEGORIES)
+    problems += combo_problems
+    found.combos += [(path, combo) for combo in combos]
 
 
 def _read_rule(
