@@ -46,6 +46,11 @@ _MUTABLE = (
 )
 
 
+DUE_AT_ONCE = "0001-01-01T00:00:00+00:00"
+"""`next_at` of a new item: due at once, whatever the clock of the process reading it
+(a process whose clock lags must not hold back a notice written by another)."""
+
+
 def _ts(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat(timespec="seconds") if value else None
 
@@ -133,7 +138,10 @@ class CaseTables:
         await db.executemany(
             "INSERT OR IGNORE INTO outbox (case_id, channel, kind, dedupe, body, next_at,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(i.case_id, i.channel, i.kind, i.dedupe, json.dumps(i.body), now, now) for i in items],
+            [
+                (i.case_id, i.channel, i.kind, i.dedupe, json.dumps(i.body), DUE_AT_ONCE, now)
+                for i in items
+            ],
         )
 
     # -- cases -------------------------------------------------------------------
