@@ -99,6 +99,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_screen(args: argparse.Namespace) -> int:
+    from bot.config import PROJECT_ROOT
+    from bot.safety.training import main
+
+    print(main(PROJECT_ROOT, _paths(args).safety))
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from bot.check import check, report
 
@@ -170,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     tg.add_argument("--path", default="telegram", help="webhook URL path")
     tg.add_argument("--db", help="SQLite file (env MUSICBOT_DB)")
     tg.set_defaults(func=cmd_telegram)
+
+    train = sub.add_parser(
+        "train-screen", help="retrain the crisis screen's model (safety/model.tsv) from eval/"
+    )
+    train.set_defaults(func=cmd_train_screen)
 
     chk = sub.add_parser(
         "check", help="validate intents, texts, safety rules, resources and the guide"

@@ -33,6 +33,7 @@ from bot.safety.concepts import (
     read_combos,
     read_concepts,
 )
+from bot.safety.model import MODEL_FILE, TextModel, concept_features, read_model
 from bot.textnorm import normalize, squeeze
 
 try:  # the regex parser is private; without it every rule is simply tried at every word
@@ -59,6 +60,9 @@ class Verdict:
     level: Level
     rule: str | None = None
     category: str | None = None
+    why: tuple[tuple[str, float], ...] = ()
+    """For the model's verdicts: the features that pushed it over, with their share
+    of the score. They quote bits of the message: show them to reviewers, never log them."""
 
     @property
     def crisis(self) -> bool:
@@ -353,6 +357,7 @@ class CrisisScreen:
         known_words: Iterable[str] = (),
         concepts: Iterable[Concepts] = (),
         combos: Iterable[Combo] = (),
+        model: TextModel | None = None,
     ) -> None:
         self._safe = RuleSet(safe)
         self._negated = RuleSet(negated)
@@ -366,6 +371,7 @@ class CrisisScreen:
             ]
         )
         self._combos = list(combos)
+        self.model = model
         self._lexicon = sorted({normalize(w) for w in lexicon if normalize(w)})
         self._keep = frozenset(self._lexicon) | frozenset(known_words)
         self._correct = lru_cache(maxsize=32768)(self._nearest)
@@ -379,6 +385,12 @@ class CrisisScreen:
         for path in files:
             _read_rules(path, found)
         found.problems += check_links(found.combos, found.concepts)
+        model = None
+        if (directory / MODEL_FILE).exists():
+            try:
+                model = read_model(directory / MODEL_FILE)[0]
+            except DataError as exc:
+                found.problems += exc.problems
         if found.problems:
             raise DataError(found.problems)
         return cls(
@@ -389,20 +401,26 @@ class CrisisScreen:
             known_words,
             found.concepts,
             [combo for _, combo in found.combos],
+            model,
         )
 
     @property
     def rule_count(self) -> int:
         return len(self._crisis.rules)
 
-    def _combo(self, text: str) -> tuple[str, Combo] | None:
-        """The first combo whose concepts co-occur in one language (see concepts.py)."""
-        if not self._combos:
-            return None
+    def _concept_hits(self, text: str) -> dict[str, list[tuple[int, str]]]:
+        """Language -> (word index, concept) for every concept term found."""
         hits: dict[str, list[tuple[int, str]]] = {}
-        for at, term in self._concepts.every(text):
-            hits.setdefault(term.id, []).append((at, str(term.category)))
-        return first_combo(self._combos, hits)
+        if self._combos or self.model is not None:
+            for at, term in self._concepts.every(text):
+                hits.setdefault(term.id, []).append((at, str(term.category)))
+        return hits
+
+    def analyse(self, text: str) -> tuple[str, list[str]]:
+        """(blanked text, concept features) of a normalised text: what the model sees.
+        Training uses it, so the model learns on exactly what it will meet."""
+        blanked = self._blank(text)[0]
+        return blanked, _concept_names(self._concept_hits(blanked))
 
     def _nearest(self, token: str) -> str:
         max_distance = 2 if len(token) >= 10 else 1
@@ -422,31 +440,47 @@ class CrisisScreen:
         text = normalize(raw_text)
         if not text:
             return NO_CRISIS
-        verdict = self._screen(text)
+        verdict, blanked, hits = self._screen(text)
         if verdict.crisis:
             return verdict
         corrected = self._corrected(text)
         if corrected != text:
-            second = self._screen(corrected)
+            second = self._screen(corrected)[0]
             if second.level > verdict.level:
                 return second
+        if self.model is not None:
+            concepts = _concept_names(hits)
+            if self.model.fires(blanked, concepts):
+                why = tuple(self.model.explain(blanked, concepts))
+                return Verdict(Level.CRISIS, "model", None, why)
         return verdict
 
-    def _screen(self, text: str) -> Verdict:
+    def _blank(self, text: str) -> tuple[str, Rule | None]:
         text = self._safe.blank(text)
         negated = self._negated.first(text)
         if negated is not None:
             text = self._negated.blank(text)
+        return text, negated
+
+    def _screen(self, text: str) -> tuple[Verdict, str, dict[str, list[tuple[int, str]]]]:
+        """The rules' and combos' verdict, with the blanked text and concept hits
+        the model reuses."""
+        text, negated = self._blank(text)
         rule = self._crisis.first(text)
         if rule is not None:
-            return Verdict(Level.CRISIS, rule.id, rule.category)
-        met = self._combo(text)
+            return Verdict(Level.CRISIS, rule.id, rule.category), text, {}
+        hits = self._concept_hits(text)
+        met = first_combo(self._combos, hits) if self._combos else None
         if met is not None:
             lang, combo = met
-            return Verdict(Level.CRISIS, f"{lang}_combo_{combo.id}", combo.category)
+            return Verdict(Level.CRISIS, f"{lang}_combo_{combo.id}", combo.category), text, hits
         if negated is not None:
-            return Verdict(Level.CHECK, negated.id)
-        return NO_CRISIS
+            return Verdict(Level.CHECK, negated.id), text, hits
+        return NO_CRISIS, text, hits
+
+
+def _concept_names(hits: dict[str, list[tuple[int, str]]]) -> list[str]:
+    return concept_features({lang: [name for _, name in found] for lang, found in hits.items()})
 
 
 @dataclass

@@ -1,0 +1,195 @@
+"""The crisis screen's learned third signal (bot/safety/model.py, training.py).
+
+The paraphrases below were written for these tests, not taken from the labelled
+sets (a test checks that); the slang is the screen's own list plus a few more.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT, Paths
+from bot.engine import Services
+from bot.safety.model import MODEL_FILE, TextModel, read_model, write_model
+from bot.safety.screen import CrisisScreen, Level
+from bot.safety.training import (
+    CRISIS_SETS,
+    INTENT_SETS,
+    MAX_FALSE_ALARMS,
+    Example,
+    choose_threshold,
+    figures,
+    fingerprint,
+    read_examples,
+    train,
+)
+from bot.textnorm import normalize
+from bot.yamlfile import DataError
+from tests.conftest import TestBot
+from tests.test_screen import SLANG_AND_NEAR_MISSES
+
+PARAPHRASES = {
+    "en": [
+        "dont see the point in waking up anymore honestly",
+        "i cant do this anymore i want it all to stop forever",
+        "thinking the world is better off without my sorry self",
+        "i want to stop being alive",
+    ],
+    "es": [
+        "no quiero seguir aqui, ya no aguanto mas nada",
+        "ya no le encuentro sentido a seguir vivo",
+        "me tomé todas las pastillas del bote",
+    ],
+    "fr": [
+        "je veux plus être là, je veux que tout s'arrête",
+        "la vie n'a plus aucun sens, je veux partir pour de bon",
+        "j'ai avalé toute la boîte de somnifères",
+    ],
+    "de": [
+        "ich hab die ganze packung schlaftabletten genommen",
+        "das leben hat keinen sinn mehr, ich will weg für immer",
+        "hab mir nach dem gig wieder die arme aufgeritzt",
+    ],
+    "pt": [
+        "tô pensando em acabar com tudo depois do show",
+        "a vida perdeu o sentido, quero sumir pra sempre",
+        "me cortei de novo depois do show",
+    ],
+}
+ONLY_THE_MODEL = [
+    "dont see the point in waking up anymore honestly",
+    "i cant do this anymore i want it all to stop forever",
+    "i want to stop being alive",
+    "no quiero seguir aqui, ya no aguanto mas nada",
+]
+"""Wordings no phrase rule or combo catches today: the model is what answers them."""
+MORE_SLANG = [
+    "my voice is shot after three nights in a row",
+    "that snare sound is to die for",
+    "the bridge of this song kills me every time",
+    "me muero de ganas de tocar en mexico",
+    "je suis mort de rire pendant la balance",
+    "der drop ist der hammer, ich sterbe",
+    "morri de rir na passagem de som",
+]
+
+
+@pytest.fixture(scope="module")
+def examples(services: Services) -> list[Example]:
+    return read_examples(PROJECT_ROOT, services.screen.analyse)
+
+
+def model_of(services: Services) -> TextModel:
+    assert services.screen.model is not None, f"safety/{MODEL_FILE} is missing"
+    return services.screen.model
+
+
+def model_fires(services: Services, text: str) -> bool:
+    return model_of(services).fires(*services.screen.analyse(normalize(text)))
+
+
+@pytest.mark.parametrize(
+    "text", [text for texts in PARAPHRASES.values() for text in texts], ids=str
+)
+def test_the_model_alone_catches_unseen_paraphrases(services: Services, text: str) -> None:
+    assert model_fires(services, text)
+    assert services.screen.screen(text).crisis
+
+
+def test_the_paraphrases_are_not_training_texts(
+    services: Services, examples: list[Example]
+) -> None:
+    seen = {e.text for e in examples}
+    for texts in PARAPHRASES.values():
+        for text in texts:
+            assert services.screen.analyse(normalize(text))[0] not in seen, text
+
+
+@pytest.mark.parametrize("text", ONLY_THE_MODEL)
+def test_where_rules_are_silent_the_model_answers_and_explains(
+    services: Services, text: str
+) -> None:
+    verdict = services.screen.screen(text)
+    assert verdict.crisis and verdict.rule == "model"
+    assert verdict.why and all(weight > 0 for _, weight in verdict.why)
+
+
+async def test_a_model_verdict_gets_the_crisis_reply_and_its_words_stay_out_of_logs(
+    testbot: TestBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    response = await testbot.send("dont see the point in waking up anymore honestly")
+    assert response.crisis and response.rule == "model"
+    assert "findahelpline.com" in testbot.text
+    assert "waking" not in caplog.text and "point" not in caplog.text
+
+
+@pytest.mark.parametrize("text", SLANG_AND_NEAR_MISSES + MORE_SLANG)
+def test_the_model_stays_silent_on_slang(services: Services, text: str) -> None:
+    assert not model_fires(services, text)
+
+
+def test_negated_mentions_are_blanked_before_the_model(services: Services) -> None:
+    assert services.screen.screen("im not suicidal just tired").level is Level.CHECK
+
+
+def test_committed_weights_match_the_training_data(paths: Paths, examples: list[Example]) -> None:
+    header = read_model(paths.safety / MODEL_FILE)[1]
+    assert header.fingerprint == fingerprint(examples), (
+        "training data or blanking rules changed: run `python -m bot train-screen`"
+    )
+
+
+def test_training_never_reads_held_out_sets() -> None:
+    read = [*(PROJECT_ROOT / "eval").glob(CRISIS_SETS), *(PROJECT_ROOT / "eval").glob(INTENT_SETS)]
+    assert read and not any("heldout" in path.name for path in read)
+
+
+def test_training_is_deterministic(examples: list[Example]) -> None:
+    sample = examples[::20]
+    first, second = train(sample), train(sample)
+    assert first.weights == second.weights and first.bias == second.bias
+    assert any(e.crisis for e in sample) and first.weights
+
+
+def test_weights_survive_the_file_and_load_fast(tmp_path: Path, services: Services) -> None:
+    model = model_of(services)
+    header = read_model(PROJECT_ROOT / "safety" / MODEL_FILE)[1]
+    write_model(tmp_path / MODEL_FILE, model, header, ["note"])
+    start = time.perf_counter()
+    again, again_header = read_model(tmp_path / MODEL_FILE)
+    assert time.perf_counter() - start < 0.5
+    assert again_header == header and again.weights == model.weights
+    text, concepts = services.screen.analyse("i want to stop being alive")
+    assert again.score(text, concepts) == model.score(text, concepts)
+
+
+def test_a_broken_weights_file_names_its_line(tmp_path: Path, paths: Paths) -> None:
+    for path in paths.safety.glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / MODEL_FILE).write_text(
+        "threshold\t1.0\nbias\t0\nfingerprint\tx\n\nw=die\tlots\n", encoding="utf-8"
+    )
+    with pytest.raises(DataError) as caught:
+        CrisisScreen.from_dir(tmp_path)
+    assert [(p.path.name, p.line) for p in caught.value.problems] == [(MODEL_FILE, 5)]
+
+
+def test_the_threshold_keeps_false_alarms_within_budget_in_every_language() -> None:
+    examples, scores = [], []
+    for lang, shift in (("en", 0.0), ("de", 0.5)):
+        for n in range(100):
+            examples.append(Example("", "x", (), lang, False, n % 2 == 0))
+            scores.append(n / 100 + shift)
+        for n in range(10):
+            examples.append(Example("", "y", (), lang, True, True))
+            scores.append(0.5 + n / 10)
+    threshold = choose_threshold(examples, scores)
+    table = figures(examples, [s >= threshold for s in scores])
+    assert all(t.false_alarms <= MAX_FALSE_ALARMS for t in table.values())
+    assert all(t.hard_false_alarms <= MAX_FALSE_ALARMS for t in table.values())
+    assert table["de"].alarmed == 2  # the tightest language sets it, no higher
