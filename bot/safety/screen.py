@@ -134,21 +134,24 @@ class RuleSet:
             self._compiled[key] = (re.compile(joined), indexes) if indexes else None
         return self._compiled[key]
 
-    def _hits(self, text: str) -> Iterator[tuple[int, int, Rule]]:
-        """Non-overlapping matches, left to right, each starting at a word start."""
-        resume = 0
+    def _starts(self, text: str) -> Iterator[tuple[int, int, list[int]]]:
+        """(word index, position, candidate rules) at each word where some rule may match."""
         words = list(_WORD.finditer(text))
         for n, word in enumerate(words):
-            pos = word.start()
-            if pos < resume:
-                continue
-            one = word.group()
+            pos, one = word.start(), word.group()
             after = words[n + 1] if n + 1 < len(words) else None
             two = f"{one} {after.group()}" if after and after.start() == word.end() + 1 else ""
             candidates = self._candidates(one, two)
-            if candidates is None or not candidates[0].match(text, pos):
+            if candidates is not None and candidates[0].match(text, pos):
+                yield n, pos, candidates[1]
+
+    def _hits(self, text: str) -> Iterator[tuple[int, int, Rule]]:
+        """Non-overlapping matches, left to right, each starting at a word start."""
+        resume = 0
+        for _, pos, indexes in self._starts(text):
+            if pos < resume:
                 continue
-            for index in candidates[1]:
+            for index in indexes:
                 found = self._each[index].match(text, pos)
                 if found is not None:
                     resume = max(found.end(), pos + 1)
@@ -161,15 +164,8 @@ class RuleSet:
     def every(self, text: str) -> Iterator[tuple[int, Rule]]:
         """(word index, rule) for every rule matching at every word start: overlaps
         allowed, so one span can carry two concepts ("cortarme": SELF_HARM and SELF)."""
-        words = list(_WORD.finditer(text))
-        for n, word in enumerate(words):
-            pos, one = word.start(), word.group()
-            after = words[n + 1] if n + 1 < len(words) else None
-            two = f"{one} {after.group()}" if after and after.start() == word.end() + 1 else ""
-            candidates = self._candidates(one, two)
-            if candidates is None or not candidates[0].match(text, pos):
-                continue
-            for index in candidates[1]:
+        for n, pos, indexes in self._starts(text):
+            for index in indexes:
                 if self._each[index].match(text, pos):
                     yield n, self.rules[index]
 

@@ -116,14 +116,16 @@ class DiscordBot(discord.Client, PressHandler):
         ):
             return
         if message.guild is None:
-            response = await self.engine.handle(self._inbound(message, message.content, True))
+            response = await self.engine.handle(self._inbound(message.author, text=message.content))
             await self._send_dm(message.author, response.replies)
         elif self._is_staff_place(message.channel):
             if isinstance(message.channel, discord.Thread):
                 await self._staff_message(message, message.channel)
         elif self.user is not None and self.user in message.mentions:
             text = _MENTION.sub(" ", message.content).strip()
-            response = await self.engine.handle(self._inbound(message, text, False))
+            response = await self.engine.handle(
+                self._inbound(message.author, text=text, private=False)
+            )
             await self._answer_in_channel(message, response)
         elif message.content:
             await self._watch(message)
@@ -134,19 +136,31 @@ class DiscordBot(discord.Client, PressHandler):
         verdict = self.engine.services.screen.screen(clean_input(message.content))
         if verdict.level is not Level.CRISIS:
             return
-        response = await self.engine.handle(self._inbound(message, message.content, False))
+        response = await self.engine.handle(
+            self._inbound(message.author, text=message.content, private=False)
+        )
         if response.crisis:
             await self._answer_in_channel(message, response)
 
-    def _inbound(self, message: discord.Message, text: str, private: bool) -> Inbound:
-        author = message.author
+    @staticmethod
+    def _inbound(
+        user: discord.abc.User,
+        *,
+        text: str = "",
+        payload: str | None = None,
+        locale: str | None = None,
+        private: bool = True,
+    ) -> Inbound:
+        """`chat_id` is the person's own id: replies and relays reach them by DM."""
         return Inbound(
             platform=PLATFORM,
-            user_id=str(author.id),
-            chat_id=str(author.id),
+            user_id=str(user.id),
+            chat_id=str(user.id),
             text=text,
+            payload=payload,
+            locale=locale,
             private=private,
-            display_name=author.display_name,
+            display_name=user.display_name,
         )
 
     def _is_staff_place(self, channel: Any) -> bool:
@@ -261,16 +275,8 @@ class DiscordBot(discord.Client, PressHandler):
     # -- interactions ----------------------------------------------------------------
 
     def _interaction_inbound(self, interaction: discord.Interaction[Any], payload: str) -> Inbound:
-        user = interaction.user
-        return Inbound(
-            platform=PLATFORM,
-            user_id=str(user.id),
-            chat_id=str(user.id),
-            payload=payload,
-            locale=language_only(interaction.locale),
-            private=True,
-            display_name=user.display_name,
-        )
+        locale = language_only(interaction.locale)
+        return self._inbound(interaction.user, payload=payload, locale=locale)
 
     async def run_command(self, interaction: discord.Interaction[Any], payload: str) -> None:
         response = await self.engine.handle(self._interaction_inbound(interaction, payload))
