@@ -115,8 +115,10 @@ class RuleSet:
             {len(key) - 1 for key in self._by_word if key.endswith(_PREFIX)}, reverse=True
         )
         self._compiled: dict[tuple[str, ...], tuple[re.Pattern[str], list[int]] | None] = {}
+        self._candidates = lru_cache(maxsize=65536)(self._find_candidates)
+        """People reuse words: a word pair's candidates are worked out once."""
 
-    def _candidates(self, one: str, two: str) -> tuple[re.Pattern[str], list[int]] | None:
+    def _find_candidates(self, one: str, two: str) -> tuple[re.Pattern[str], list[int]] | None:
         """Rules that can start at a word: by its first two words, its first word, its
         beginning, or else its first letter."""
         index = self._by_word
@@ -136,11 +138,7 @@ class RuleSet:
 
     def _starts(self, text: str) -> Iterator[tuple[int, int, list[int]]]:
         """(word index, position, candidate rules) at each word where some rule may match."""
-        words = list(_WORD.finditer(text))
-        for n, word in enumerate(words):
-            pos, one = word.start(), word.group()
-            after = words[n + 1] if n + 1 < len(words) else None
-            two = f"{one} {after.group()}" if after and after.start() == word.end() + 1 else ""
+        for n, (pos, one, two) in enumerate(_words(text)):
             candidates = self._candidates(one, two)
             if candidates is not None and candidates[0].match(text, pos):
                 yield n, pos, candidates[1]
@@ -178,6 +176,22 @@ class RuleSet:
 
 
 _WORD = re.compile(r"(?<![a-z0-9])[a-z0-9]+")
+
+
+@lru_cache(maxsize=256)
+def _words(text: str) -> tuple[tuple[int, str, str], ...]:
+    """(position, word, the word and the next when one space apart) of each word.
+    Cached: every rule set scans the same text in turn."""
+    words = list(_WORD.finditer(text))
+    out = []
+    for n, word in enumerate(words):
+        one = word.group()
+        after = words[n + 1] if n + 1 < len(words) else None
+        two = f"{one} {after.group()}" if after and after.start() == word.end() + 1 else ""
+        out.append((word.start(), one, two))
+    return tuple(out)
+
+
 _MAX_EXPANSION = 400
 _PREFIX = "*"
 """Marks an index key that is a word's beginning ("suicid*" for "suicid\\w*")."""
