@@ -28,15 +28,17 @@ check: $(VENV)/.installed
 # Dev sets are tuned on; held-out sets never are. The bars are floors that stop
 # regressions; the goals (held-out intent accuracy >= 0.90 in every language,
 # crisis recall 1.00, false-crisis <= 3 %) are tracked in the issues.
-# crisis_heldout2 was written later, independently, with more varied phrasings.
+# crisis_heldout2 and 3 were written later, independently, with more varied phrasings.
 eval: $(VENV)/.installed
-	$(PY) -m bot eval eval/intents_dev.jsonl eval/intents_dev2.jsonl eval/intents_dev3.jsonl \
+	$(PY) -m bot eval eval/intents_dev.jsonl eval/intents_dev2.jsonl eval/intents_dev3.jsonl eval/intents_dev4.jsonl \
 		eval/crisis_dev.jsonl eval/crisis_dev2.jsonl eval/crisis_dev3.jsonl eval/crisis_dev4.jsonl \
 		--misses 0 --min-accuracy 0.90 --min-crisis-recall 1.0 --max-false-crisis 0.03
 	$(PY) -m bot eval eval/intents_heldout.jsonl eval/crisis_heldout.jsonl --misses 0 \
-		--min-accuracy 0.88 --min-crisis-recall 0.85 --max-false-crisis 0.03
+		--min-accuracy 0.90 --min-crisis-recall 0.90 --max-false-crisis 0.03
 	$(PY) -m bot eval eval/crisis_heldout2.jsonl --misses 0 \
-		--min-crisis-recall 0.60 --max-false-crisis 0.03
+		--min-crisis-recall 0.70 --max-false-crisis 0.03
+	$(PY) -m bot eval eval/crisis_heldout3.jsonl --misses 0 \
+		--min-crisis-recall 0.85 --max-false-crisis 0.03
 
 bench: $(VENV)/.installed
 	$(PY) -m bot bench

@@ -35,7 +35,6 @@ from tests.test_screen import SLANG_AND_NEAR_MISSES
 PARAPHRASES = {
     "en": [
         "dont see the point in waking up anymore honestly",
-        "i cant do this anymore i want it all to stop forever",
         "thinking the world is better off without my sorry self",
         "i want to stop being alive",
     ],
@@ -62,7 +61,6 @@ PARAPHRASES = {
 }
 ONLY_THE_MODEL = [
     "dont see the point in waking up anymore honestly",
-    "i cant do this anymore i want it all to stop forever",
     "i want to stop being alive",
     "no quiero seguir aqui, ya no aguanto mas nada",
 ]
