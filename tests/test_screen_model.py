@@ -6,6 +6,7 @@ sets (a test checks that); the slang is the screen's own list plus a few more.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -14,9 +15,11 @@ import pytest
 
 from bot.config import PROJECT_ROOT, Paths
 from bot.engine import Services
+from bot.evaluate import read_items
 from bot.safety.model import MODEL_FILE, TextModel, read_model, write_model
 from bot.safety.screen import CrisisScreen, Level
 from bot.safety.training import (
+    CORPUS,
     CRISIS_SETS,
     INTENT_SETS,
     MAX_FALSE_ALARMS,
@@ -145,6 +148,23 @@ def test_committed_weights_match_the_training_data(paths: Paths, examples: list[
 def test_training_never_reads_held_out_sets() -> None:
     read = [*(PROJECT_ROOT / "eval").glob(CRISIS_SETS), *(PROJECT_ROOT / "eval").glob(INTENT_SETS)]
     assert read and not any("heldout" in path.name for path in read)
+
+
+def test_the_corpus_holds_no_held_out_text() -> None:
+    """Corpus writers never saw the held-out sets, but the same short message can be
+    written twice by chance: such lines are left out of the corpus."""
+    held = {
+        normalize(item.text)
+        for path in (PROJECT_ROOT / "eval").glob("*heldout*.jsonl")
+        for item in read_items(path)
+    }
+    corpus = [
+        normalize(json.loads(line)["text"])
+        for path in (PROJECT_ROOT / "safety").glob(CORPUS)
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    assert held and len(corpus) > 5000
+    assert not held & set(corpus)
 
 
 def test_training_is_deterministic(examples: list[Example]) -> None:
