@@ -182,14 +182,12 @@ _WORD = re.compile(r"(?<![a-z0-9])[a-z0-9]+")
 def _words(text: str) -> tuple[tuple[int, str, str], ...]:
     """(position, word, the word and the next when one space apart) of each word.
     Cached: every rule set scans the same text in turn."""
-    words = list(_WORD.finditer(text))
-    out = []
-    for n, word in enumerate(words):
-        one = word.group()
-        after = words[n + 1] if n + 1 < len(words) else None
-        two = f"{one} {after.group()}" if after and after.start() == word.end() + 1 else ""
-        out.append((word.start(), one, two))
-    return tuple(out)
+    spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+    nexts = [*spans[1:], (-1, -1, "")]
+    return tuple(
+        (start, one, f"{one} {after}" if after_start == end + 1 else "")
+        for (start, end, one), (after_start, _, after) in zip(spans, nexts, strict=False)
+    )
 
 
 _MAX_EXPANSION = 400
