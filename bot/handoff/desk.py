@@ -49,8 +49,10 @@ def stamp(moment: dt.datetime) -> str:
 
 
 def new_case_id() -> str:
-    """96 random bits: a case cannot be found by guessing or counting."""
-    return secrets.token_urlsafe(12)
+    """96 random bits: a case cannot be found by guessing or counting. The letter in
+    front keeps an id from starting with "-", which the `cases` CLI (and any
+    command line) would take for an option."""
+    return f"c{secrets.token_urlsafe(12)}"
 
 
 class Refused(Exception):
