@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ import yaml
 from bot.config import Paths
 from bot.engine import Services
 from bot.safety.concepts import Combo, Concepts
-from bot.safety.screen import CrisisScreen, Level, Rule
+from bot.safety.screen import _WORD, CrisisScreen, Level, Rule
+from bot.textnorm import normalize
 from bot.yamlfile import DataError, load
 
 
@@ -294,3 +296,25 @@ SLANG_AND_NEAR_MISSES = [
 @pytest.mark.parametrize("text", SLANG_AND_NEAR_MISSES)
 def test_slang_and_near_misses_stay_calm(services: Services, text: str) -> None:
     assert not services.screen.screen(text).crisis, services.screen.screen(text).rule
+
+
+def test_the_rule_index_never_loses_a_match(services: Services, paths: Paths) -> None:
+    """The index (first words, word beginnings, first letters) is derived from the
+    regex parse tree; for the shipped rules it must find exactly what trying every
+    rule at every word finds."""
+    texts = [
+        normalize(json.loads(line)["text"])
+        for path in sorted(paths.safety.glob("corpus/*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()[::80]
+    ]
+    screen = services.screen
+    for rules in (screen._safe, screen._negated, screen._crisis):
+        for text in texts:
+            indexed = {(n, rule.id) for n, rule in rules.every(text)}
+            tried = {
+                (n, rules.rules[i].id)
+                for n, word in enumerate(_WORD.finditer(text))
+                for i, pattern in enumerate(rules._each)
+                if pattern.match(text, word.start())
+            }
+            assert indexed == tried, text

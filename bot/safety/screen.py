@@ -190,7 +190,7 @@ def _words(text: str) -> tuple[tuple[int, str, str], ...]:
     )
 
 
-_MAX_EXPANSION = 400
+_MAX_EXPANSION = 3000
 _PREFIX = "*"
 """Marks an index key that is a word's beginning ("suicid*" for "suicid\\w*")."""
 
@@ -229,8 +229,14 @@ def _expand(
     """
     done: set[str] = set()
     open_ = set(partials)
-    for op, av in items:
+    for at, (op, av) in enumerate(items):
         if not open_:
+            break
+        if (op, av) != (re_constants.LITERAL, ord(" ")) and _word_ends(items[at:]):
+            # "(?: \w+){0,2} a gun": whatever comes next starts with a space (or
+            # nothing comes), so the first word is complete.
+            done |= {p.split(" ")[0] for p in open_}
+            open_ = set()
             break
         if op is re_constants.LITERAL and chr(av) == " ":
             if not two_words:
@@ -262,12 +268,20 @@ def _expand(
                 return None
             done |= sub[0]
             open_ = sub[1]
-        elif op is re_constants.MAX_REPEAT and av[0] == 0 and av[1] == 1:
-            sub = _expand(list(av[2]), open_, two_words)
-            if sub is None:
-                return None
-            done |= sub[0]
-            open_ |= sub[1]
+        elif op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT) and av[1] <= 3:
+            # "x?", "[ui]{1,2}": each allowed count of the body, spelled out.
+            current, reached = open_, set()
+            for count in range(av[1] + 1):
+                if count >= av[0]:
+                    reached |= current
+                if count == av[1]:
+                    break
+                sub = _expand(list(av[2]), current, two_words)
+                if sub is None:
+                    return None
+                done |= sub[0]
+                current = sub[1]
+            open_ = reached
         elif op in (re_constants.ASSERT, re_constants.ASSERT_NOT):
             continue
         elif _is_word_run(op, av) and all(len(p) >= 3 and " " not in p for p in open_):
@@ -281,6 +295,12 @@ def _expand(
         if len(done) + len(open_) > _MAX_EXPANSION:
             return None
     return done, open_
+
+
+def _word_ends(items: list[Any]) -> bool:
+    """Whether the rest of a pattern can only go on with a space, or end."""
+    chars, _ = _first_of(items)
+    return chars is not None and chars <= {" "} and bool(chars)
 
 
 def _is_word_run(op: Any, av: Any) -> bool:
