@@ -27,6 +27,8 @@ _LEET_MAP = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a
 def clean_input(text: str) -> str:
     """Cap the length and drop control and direction characters from raw input."""
     text = text[:MAX_INPUT_CHARS]
+    if text.isprintable():  # no character of any "C" category: nothing to drop
+        return text.strip()
     return "".join(
         ch if not unicodedata.category(ch).startswith("C") else " " for ch in text
     ).strip()
