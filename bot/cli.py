@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     tg.set_defaults(func=cmd_telegram)
 
     train = sub.add_parser(
-        "train-screen", help="retrain the crisis screen's model (safety/model.tsv) from eval/"
+        "train-screen",
+        help="retrain the crisis screen's model (safety/model.tsv) from the dev sets and corpus",
     )
     train.set_defaults(func=cmd_train_screen)
 

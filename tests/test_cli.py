@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_bot(
-    *args: str, stdin: str = "", tmp: Path | None = None
+    *args: str, stdin: str = "", tmp: Path | None = None, **env_vars: str
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
+    env = dict(os.environ, **env_vars)
     if tmp is not None:
         env["MUSICBOT_DATA_DIR"] = str(tmp)
     return subprocess.run(

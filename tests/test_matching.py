@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TestBot
+from tests.test_cli import run_bot
 
-ROOT = Path(__file__).resolve().parent.parent
 FALLBACK = {"intent:menu", "intent:talk_to_human"}
 
 
@@ -66,16 +63,7 @@ def test_the_same_message_gets_the_same_answer_in_every_process(tmp_path: Path) 
     stdin = "".join(json.dumps({"text": t}) + "\n" for t in texts)
     outputs = set()
     for seed in ("1", "2", "3", "4"):
-        env = dict(os.environ, PYTHONHASHSEED=seed, MUSICBOT_DATA_DIR=str(tmp_path))
-        done = subprocess.run(
-            [sys.executable, "-m", "bot", "classify"],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=120,
-            check=True,
-        )
+        done = run_bot("classify", stdin=stdin, tmp=tmp_path, PYTHONHASHSEED=seed)
+        assert done.returncode == 0, done.stderr
         outputs.add(done.stdout)
     assert len(outputs) == 1

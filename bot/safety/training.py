@@ -31,10 +31,10 @@ from typing import Any
 
 from bot.config import LANGUAGES
 from bot.evaluate import read_items
+from bot.intents import load_intents
 from bot.safety.model import MODEL_FILE, Header, TextModel, features, write_model
 from bot.safety.screen import CrisisScreen
 from bot.textnorm import normalize
-from bot.yamlfile import LineDict, load
 
 CRISIS_SETS = "crisis_dev*.jsonl"
 INTENT_SETS = "intents_dev*.jsonl"
@@ -90,12 +90,8 @@ def _labelled(root: Path) -> Iterator[tuple[str, str, bool, bool, str]]:
                 raise ValueError(f"{path}:{number}: needs text, lang, crisis, kind") from None
             if crisis is not None:
                 yield str(text), str(lang), bool(crisis), kind in HARD_KINDS, path.name
-    for lang in LANGUAGES:
-        raw = load(root / "intents" / f"{lang}.yaml")
-        section = raw.get("intents") if isinstance(raw, LineDict) else None
-        for body in (section or {}).values():
-            for text in body.get("examples") or []:
-                yield str(text), lang, False, False, ALWAYS_TRAINED
+    for example in load_intents(root / "intents", LANGUAGES).examples:
+        yield example.text, example.lang, False, False, ALWAYS_TRAINED
 
 
 def _corpus_lines(path: Path) -> Iterator[Any]:
