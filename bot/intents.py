@@ -10,11 +10,11 @@ the dev set showed fuzzy ratios confusing two intents.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -127,27 +127,28 @@ class IntentMatcher:
         common = max(8, int(n * _COMMON_DF))
         self._idf = {s: math.log(n / c) for s, c in df.items() if c <= common}
         """Stems too common to tell intents apart are left out, like stop words."""
-        postings: dict[str, list[int]] = defaultdict(list)
-        self._norm: list[float] = []
+        postings: dict[str, dict[int, float]] = defaultdict(dict)
         centroids: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for i, f in enumerate(feats):
             kept = sorted(s for s in f if s in self._idf)
             norm = math.sqrt(sum(self._idf[s] ** 2 for s in kept)) or 1.0
-            self._norm.append(norm)
             for s in kept:
-                postings[s].append(i)
+                postings[s][i] = self._idf[s] ** 2 / norm
                 centroids[self._intent_of[i]][s] += self._idf[s] / norm
-        self._postings = {s: tuple(ids) for s, ids in postings.items()}
+        self._postings = dict(postings)
+        """Stem -> {example: the stem's share of the example's cosine}: summed over a
+        message's stems, it ranks examples without touching the others."""
         exact: dict[str, set[str]] = defaultdict(set)
         for text, intent in zip(self._texts, self._intent_of, strict=True):
             exact[text].add(intent)
         self._exact = {text: next(iter(i)) for text, i in exact.items() if len(i) == 1}
         """Texts that are an example of one intent, for messages too short or common
         to have a stem in the index ("a+" normalises to "a")."""
-        self._centroids = {
-            intent: (dict(weights), math.sqrt(sum(w * w for w in weights.values())) or 1.0)
-            for intent, weights in centroids.items()
-        }
+        self._centroids: dict[str, dict[str, float]] = {}
+        """Intent -> {stem: its share of the cosine to the intent's centroid}."""
+        for intent, weights in centroids.items():
+            c_norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            self._centroids[intent] = {s: self._idf[s] * w / c_norm for s, w in weights.items()}
         vocabulary = {t for text in self._texts for t in text.split()}
         self._by_initial: dict[str, list[str]] = defaultdict(list)
         for tok in sorted(vocabulary):
@@ -179,26 +180,22 @@ class IntentMatcher:
         scores: dict[str, float] = {}
         if stems:
             q_norm = math.sqrt(sum(self._idf[s] ** 2 for s in stems))
-            overlap: dict[int, float] = defaultdict(float)
+            overlap: dict[int, float] = {}
+            get = overlap.get
             for s in stems:
-                weight = self._idf[s] ** 2
-                for i in self._postings[s]:
-                    overlap[i] += weight
-            norms = self._norm
-            ranked = heapq.nlargest(_CANDIDATES, overlap, key=lambda i: overlap[i] / norms[i])
+                for i, share in self._postings[s].items():
+                    overlap[i] = get(i, 0.0) + share
+            zeros = repeat(0.0)
+            ranked = sorted(overlap, key=overlap.__getitem__, reverse=True)[:_CANDIDATES]
             for i in ranked:
-                cosine = overlap[i] / (q_norm * self._norm[i])
-                score = _COSINE_WEIGHT * cosine + (1 - _COSINE_WEIGHT) * (
+                score = _COSINE_WEIGHT * overlap[i] / q_norm + (1 - _COSINE_WEIGHT) * (
                     fuzz.ratio(query, self._texts[i]) / 100.0
                 )
                 intent = self._intent_of[i]
                 if score > scores.get(intent, 0.0):
                     scores[intent] = score
             for intent in scores:
-                weights, c_norm = self._centroids[intent]
-                centroid = sum(self._idf[s] * weights.get(s, 0.0) for s in stems) / (
-                    q_norm * c_norm
-                )
+                centroid = sum(map(self._centroids[intent].get, stems, zeros)) / q_norm
                 scores[intent] = (1 - _CENTROID_WEIGHT) * scores[intent] + (
                     _CENTROID_WEIGHT * centroid
                 )

@@ -11,7 +11,7 @@ import yaml
 from bot.config import Paths
 from bot.engine import Services
 from bot.safety.concepts import Combo, Concepts
-from bot.safety.screen import _WORD, CrisisScreen, Level, Rule
+from bot.safety.screen import _WORD, CrisisScreen, Level, Rule, _needed_words, _parse
 from bot.textnorm import normalize
 from bot.yamlfile import DataError, load
 
@@ -299,16 +299,21 @@ def test_slang_and_near_misses_stay_calm(services: Services, text: str) -> None:
 
 
 def test_the_rule_index_never_loses_a_match(services: Services, paths: Paths) -> None:
-    """The index (first words, word beginnings, first letters) is derived from the
-    regex parse tree; for the shipped rules it must find exactly what trying every
-    rule at every word finds."""
-    texts = [
+    """The indexes (words a rule needs, first words, word beginnings, first letters)
+    are derived from the regex parse tree; for the shipped rules they must find
+    exactly what trying every rule at every word finds."""
+    lines = [
         normalize(json.loads(line)["text"])
         for path in sorted(paths.safety.glob("corpus/*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()[::80]
+        for line in path.read_text(encoding="utf-8").splitlines()
     ]
     screen = services.screen
-    for rules in (screen._safe, screen._negated, screen._crisis):
+    for rules, texts in (
+        (screen._safe, lines[::20]),
+        (screen._negated, lines[::20]),
+        (screen._crisis, lines[::20]),
+        (screen._concepts, lines[::200]),
+    ):
         for text in texts:
             indexed = {(n, rule.id) for n, rule in rules.every(text)}
             tried = {
@@ -318,3 +323,24 @@ def test_the_rule_index_never_loses_a_match(services: Services, paths: Paths) ->
                 if pattern.match(text, word.start())
             }
             assert indexed == tried, text
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needed"),
+    [
+        ("me (?:quiero|voy a) (?:matar|morir)", {"matar", "morir"}),
+        ("su[i1]cid\\w*", {"suicid*", "su1cid*"}),
+        ("(?:kil|end) (?:myself|me)", {"kil", "end"}),
+        ("i (?:\\w+ ){0,3}want to die", {"want"}),
+        ("(?:took|swallowed) (?:\\w+ )?pil\\w*", {"swallowed", "took"}),
+        ("ich will (?:nicht mehr leben|sterben)", {"nicht", "sterben"}),
+        ("(?:sui|su)cide", {"suicide", "sucide"}),
+        ("\\w+ \\w+", None),
+    ],
+)
+def test_a_rule_needs_the_words_its_pattern_spells_out(
+    pattern: str, needed: set[str] | None
+) -> None:
+    parsed = _parse(pattern)
+    assert parsed is not None
+    assert _needed_words(parsed, True, True) == needed

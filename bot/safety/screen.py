@@ -18,9 +18,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache, reduce
+from itertools import compress, repeat
+from operator import and_, or_
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -85,63 +87,82 @@ def _normalize_pattern(pattern: str) -> str:
     return squeeze("".join(ch for ch in stripped if not unicodedata.combining(ch)))
 
 
-class RuleSet:
-    """Rules indexed by how a match can begin, so each word is tried on few rules.
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    """A rule's compiled form, matching whole words only. Cached: validating a rule
+    file compiles every pattern, and the rule sets need the same."""
+    return re.compile(f"(?:{_normalize_pattern(pattern)})(?![a-z0-9])")
 
-    Most rules start with known words ("me quiero", "ich will", "i"): they are
-    tried only where those words stand. The others are tried at every word with their first
-    letter. A word's candidates form one alternation without groups (the regex
-    engine then skips a branch on its first letter); only a hit pays for finding
-    which rule it was. This keeps the screen within microseconds with hundreds
-    of rules in five languages.
+
+class RuleSet:
+    """Rules indexed twice, so that a text meets only the few rules it could match.
+
+    First by the words a rule needs somewhere ("me ... matar" needs "matar"): a
+    text brings to life only the rules whose needed words it contains, which for
+    most messages is a handful of the hundreds in five languages. Then by how a
+    match can begin: its first word or two ("me quiero", "ich will"), the
+    beginning of its first word, or else its first letter; a rule is tried only
+    at the words where it can start. Both indexes come from the regex's parse
+    tree; rules the parse cannot place are simply tried more often.
     """
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
-        self._each = [re.compile(f"(?:{_normalize_pattern(r.pattern)})(?![a-z0-9])") for r in rules]
-        self._by_word: dict[str, list[int]] = {}
-        self._by_char: dict[str, list[int]] = {c: [] for c in _WORD_CHARS}
+        self._each = [_regex(rule.pattern) for rule in rules]
+        self._by_word: dict[str, set[int]] = {}
+        self._by_char: dict[str, set[int]] = {c: set() for c in _WORD_CHARS}
+        self._by_anchor: dict[str, set[int]] = {}
+        always: set[int] = set()
         for index, rule in enumerate(rules):
-            pattern = _normalize_pattern(rule.pattern)
-            words = _first_words(pattern)
+            parsed = _parse(_normalize_pattern(rule.pattern))
+            anchors = None if parsed is None else _needed_words(parsed, True, True)
+            for anchor in anchors or ():
+                self._by_anchor.setdefault(anchor, set()).add(index)
+            if anchors is None:
+                always.add(index)
+            words = None if parsed is None else _first_words(parsed)
             if words is not None:
                 for word in words:
-                    self._by_word.setdefault(word, []).append(index)
+                    self._by_word.setdefault(word, set()).add(index)
                 continue
-            starts = _first_chars(pattern)
+            starts = None if parsed is None else _first_chars(parsed)
             for char in _WORD_CHARS if starts is None else starts & set(_WORD_CHARS):
-                self._by_char[char].append(index)
-        self._prefix_sizes = sorted(
-            {len(key) - 1 for key in self._by_word if key.endswith(_PREFIX)}, reverse=True
-        )
-        self._compiled: dict[tuple[str, ...], tuple[re.Pattern[str], list[int]] | None] = {}
+                self._by_char[char].add(index)
+        self._always = _bits(always)
+        self._prefix_sizes = _prefix_sizes(self._by_word)
+        self._anchor_prefix_sizes = _prefix_sizes(self._by_anchor)
         self._candidates = lru_cache(maxsize=65536)(self._find_candidates)
-        """People reuse words: a word pair's candidates are worked out once."""
+        self._with_word = lru_cache(maxsize=65536)(self._find_with_word)
+        """People reuse words: what a word (or word pair) implies is worked out once.
+        Sets of rules are ints, one bit per rule: unions and intersections then run
+        in C, not in a Python loop."""
 
-    def _find_candidates(self, one: str, two: str) -> tuple[re.Pattern[str], list[int]] | None:
+    def _find_with_word(self, word: str) -> int:
+        """Rules that need this word, or a word beginning like it."""
+        found = set(self._by_anchor.get(word, ()))
+        for size in self._anchor_prefix_sizes:
+            if size <= len(word):
+                found |= self._by_anchor.get(f"{word[:size]}{_PREFIX}", set())
+        return _bits(found)
+
+    def _find_candidates(self, one: str, two: str) -> int:
         """Rules that can start at a word: by its first two words, its first word, its
         beginning, or else its first letter."""
         index = self._by_word
-        prefixes = [
-            f"{one[:size]}{_PREFIX}"
-            for size in self._prefix_sizes
-            if size <= len(one) and f"{one[:size]}{_PREFIX}" in index
-        ]
-        key = (one if one in index else one[0], two if two in index else "", *prefixes)
-        if key not in self._compiled:
-            found = {i for k in key[:2] for i in index.get(k, ())}
-            found |= {i for k in prefixes for i in index[k]}
-            indexes = sorted(found | set(self._by_char.get(one[0], ())))
-            joined = "|".join(f"(?:{self._each[i].pattern})" for i in indexes)
-            self._compiled[key] = (re.compile(joined), indexes) if indexes else None
-        return self._compiled[key]
+        found = set(self._by_char.get(one[0], ()))
+        for key in (one, two, *(f"{one[:size]}{_PREFIX}" for size in self._prefix_sizes)):
+            found |= index.get(key, set())
+        return _bits(found)
 
     def _starts(self, text: str) -> Iterator[tuple[int, int, list[int]]]:
         """(word index, position, candidate rules) at each word where some rule may match."""
-        for n, (pos, one, two) in enumerate(_words(text)):
-            candidates = self._candidates(one, two)
-            if candidates is not None and candidates[0].match(text, pos):
-                yield n, pos, candidates[1]
+        words = _words(text)
+        alive = reduce(or_, map(self._with_word, words.words), self._always)
+        if not alive:
+            return
+        lives = list(map(and_, map(self._candidates, words.words, words.pairs), repeat(alive)))
+        for n in compress(range(len(lives)), lives):
+            yield n, words.positions[n], _indexes(lives[n])
 
     def _hits(self, text: str) -> Iterator[tuple[int, int, Rule]]:
         """Non-overlapping matches, left to right, each starting at a word start."""
@@ -175,19 +196,48 @@ class RuleSet:
         return "".join(pieces) + text[last:] if pieces else text
 
 
+def _prefix_sizes(index: dict[str, set[int]]) -> list[int]:
+    return sorted({len(key) - 1 for key in index if key.endswith(_PREFIX)}, reverse=True)
+
+
 _WORD = re.compile(r"(?<![a-z0-9])[a-z0-9]+")
 
 
+class _Words(NamedTuple):
+    positions: tuple[int, ...]
+    words: tuple[str, ...]
+    pairs: tuple[str, ...]
+    """Each word with the next, when one space apart ("me quiero"), else ""."""
+
+
 @lru_cache(maxsize=256)
-def _words(text: str) -> tuple[tuple[int, str, str], ...]:
-    """(position, word, the word and the next when one space apart) of each word.
-    Cached: every rule set scans the same text in turn."""
+def _words(text: str) -> _Words:
+    """Where each word starts, the words, and word pairs. Cached: every rule set
+    scans the same text in turn."""
     spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     nexts = [*spans[1:], (-1, -1, "")]
-    return tuple(
-        (start, one, f"{one} {after}" if after_start == end + 1 else "")
-        for (start, end, one), (after_start, _, after) in zip(spans, nexts, strict=False)
+    return _Words(
+        tuple(start for start, _, _ in spans),
+        tuple(word for _, _, word in spans),
+        tuple(
+            f"{one} {after}" if after_start == end + 1 else ""
+            for (_, end, one), (after_start, _, after) in zip(spans, nexts, strict=False)
+        ),
     )
+
+
+def _bits(indexes: Iterable[int]) -> int:
+    return sum(1 << index for index in set(indexes))
+
+
+def _indexes(bits: int) -> list[int]:
+    """The rule indexes in a set of bits, lowest first (rule order decides ties)."""
+    found = []
+    while bits:
+        low = bits & -bits
+        found.append(low.bit_length() - 1)
+        bits ^= low
+    return found
 
 
 _MAX_EXPANSION = 3000
@@ -200,17 +250,20 @@ def _parse(pattern: str) -> list[Any] | None:
     if re_parser is None:
         return None
     try:
-        return list(re_parser.parse(pattern))
+        return _items(re_parser.parse(pattern))
     except re.error:
         return None
 
 
-def _first_words(pattern: str) -> set[str] | None:
+def _items(node: Any) -> list[Any]:
+    """A parsed sequence's items. The parser's node hands them out one Python call
+    per item; its list is read directly, as indexing reads every node many times."""
+    return list(getattr(node, "data", node))
+
+
+def _first_words(parsed: list[Any]) -> set[str] | None:
     """The first word or two words a match can begin with, when the pattern spells them
     out (see `_expand`)."""
-    parsed = _parse(pattern)
-    if parsed is None:
-        return None
     expanded = _expand(parsed, {""}) or _expand(parsed, {""}, two_words=False)
     if expanded is None:
         return None
@@ -232,7 +285,7 @@ def _expand(
     for at, (op, av) in enumerate(items):
         if not open_:
             break
-        if (op, av) != (re_constants.LITERAL, ord(" ")) and _word_ends(items[at:]):
+        if op is not re_constants.LITERAL and _word_ends(items[at:]):
             # "(?: \w+){0,2} a gun": whatever comes next starts with a space (or
             # nothing comes), so the first word is complete.
             done |= {p.split(" ")[0] for p in open_}
@@ -256,14 +309,14 @@ def _expand(
         elif op is re_constants.BRANCH:
             merged: set[str] = set()
             for alternative in av[1]:
-                sub = _expand(list(alternative), open_, two_words)
+                sub = _expand(_items(alternative), open_, two_words)
                 if sub is None:
                     return None
                 done |= sub[0]
                 merged |= sub[1]
             open_ = merged
         elif op is re_constants.SUBPATTERN:
-            sub = _expand(list(av[-1]), open_, two_words)
+            sub = _expand(_items(av[-1]), open_, two_words)
             if sub is None:
                 return None
             done |= sub[0]
@@ -276,7 +329,7 @@ def _expand(
                     reached |= current
                 if count == av[1]:
                     break
-                sub = _expand(list(av[2]), current, two_words)
+                sub = _expand(_items(av[2]), current, two_words)
                 if sub is None:
                     return None
                 done |= sub[0]
@@ -295,6 +348,53 @@ def _expand(
         if len(done) + len(open_) > _MAX_EXPANSION:
             return None
     return done, open_
+
+
+def _needed_words(items: list[Any], word_start: bool, word_end: bool) -> set[str] | None:
+    """Words one of which every match contains, whole or as a beginning ("suicid*");
+    None when the parse shows none. Of the choices ("me", "quiero", "matar|morir")
+    the one with the longest words is kept: long words are rare, so the rule sleeps
+    through most texts. `word_start`/`word_end`: whether `items` begin and end at
+    a word's edge."""
+    choices: list[set[str]] = []
+    befores = _running(items, reverse=False)
+    afters = _running(items, reverse=True)
+    for at, (op, av) in enumerate(items):
+        starts = _edge(*befores[at], word_start)
+        ends = _edge(*afters[len(items) - at - 1], word_end)
+        # a word spelled out from here; a group that ends a word is read more
+        # closely below, alternative by alternative
+        if starts and (op in (re_constants.LITERAL, re_constants.IN) or not ends):
+            expanded = _expand(items[at:], {""}, two_words=False)
+            if expanded is not None and (word_end or not expanded[1]):
+                keys = {key.strip() for key in expanded[0] | expanded[1]}
+                if keys and "" not in keys:
+                    choices.append(keys)
+        inner: set[str] | None = None
+        if op is re_constants.SUBPATTERN:
+            inner = _needed_words(_items(av[-1]), starts, ends)
+        elif op is re_constants.BRANCH:
+            each = [_needed_words(_items(branch), starts, ends) for branch in av[1]]
+            inner = set().union(*each) if all(each) else None  # type: ignore[arg-type]
+        elif op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT) and av[0] >= 1:
+            inner = _needed_words(_items(av[2]), starts, ends and av[1] == 1)
+        if inner:
+            choices.append(inner)
+    return max(choices, key=_rarity) if choices else None
+
+
+def _rarity(words: set[str]) -> tuple[int, int]:
+    return min(len(word.rstrip(_PREFIX)) for word in words), -len(words)
+
+
+def _edge(chars: set[str] | None, nullable: bool, at_edge: bool) -> bool:
+    """Whether a point with these neighbouring characters is a word's edge."""
+    return (
+        chars is not None
+        and chars <= {" "}
+        and (bool(chars) or nullable)
+        and (at_edge or not nullable)
+    )
 
 
 def _word_ends(items: list[Any]) -> bool:
@@ -331,19 +431,17 @@ def _class_chars(av: Any) -> set[str] | None:
 _WORD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
-def _first_chars(pattern: str) -> set[str] | None:
-    """Letters a match of `pattern` can start with; None when any (or unsure)."""
-    parsed = _parse(pattern)
-    if parsed is None:
-        return None
+def _first_chars(parsed: list[Any]) -> set[str] | None:
+    """Letters a match can start with; None when any (or unsure)."""
     chars, nullable = _first_of(parsed)
     return None if chars is None or nullable else chars
 
 
-def _first_of(items: list[Any]) -> tuple[set[str] | None, bool]:
-    """(first characters, can be empty) of a parsed regex sequence."""
+def _first_of(items: list[Any], reverse: bool = False) -> tuple[set[str] | None, bool]:
+    """(first characters, can be empty) of a parsed regex sequence; with `reverse`,
+    its last characters."""
     out: set[str] = set()
-    for op, av in items:
+    for op, av in reversed(items) if reverse else items:
         chars: set[str] | None
         nullable = False
         if op is re_constants.LITERAL:
@@ -353,15 +451,15 @@ def _first_of(items: list[Any]) -> tuple[set[str] | None, bool]:
         elif op is re_constants.BRANCH:
             chars = set()
             for branch in av[1]:
-                sub, empty = _first_of(list(branch))
+                sub, empty = _first_of(_items(branch), reverse)
                 if sub is None:
                     return None, False
                 chars |= sub
                 nullable |= empty
         elif op is re_constants.SUBPATTERN:
-            chars, nullable = _first_of(list(av[-1]))
+            chars, nullable = _first_of(_items(av[-1]), reverse)
         elif op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT):
-            chars, nullable = _first_of(list(av[2]))
+            chars, nullable = _first_of(_items(av[2]), reverse)
             nullable |= av[0] == 0
         elif op in (re_constants.ASSERT, re_constants.ASSERT_NOT, re_constants.AT):
             chars, nullable = set(), True
@@ -373,6 +471,24 @@ def _first_of(items: list[Any]) -> tuple[set[str] | None, bool]:
         if not nullable:
             return out, False
     return out, True
+
+
+def _running(items: list[Any], reverse: bool) -> list[tuple[set[str] | None, bool]]:
+    """For each point in a sequence, (characters, can be empty) of what stands right
+    before it: the last characters of items[:at]; with `reverse`, counted from the
+    end, the first characters of what follows."""
+    found: list[tuple[set[str] | None, bool]] = [(set(), True)]
+    for op, av in reversed(items) if reverse else items:
+        if op is re_constants.LITERAL:
+            found.append(({chr(av)}, False))
+            continue
+        chars, nullable = _first_of([(op, av)], not reverse)
+        before, before_nullable = found[-1]
+        if chars is not None and nullable:
+            chars = None if before is None else chars | before
+            nullable = before_nullable
+        found.append((chars, nullable))
+    return found
 
 
 class CrisisScreen:
@@ -583,9 +699,9 @@ def _read_rule(
     if "\\b" in pattern or "(?P<" in pattern:
         problems.append(Problem(path, line, f"{where}.pattern", "no \\b or named groups"))
     try:
-        re.compile(_normalize_pattern(pattern))
+        _regex(pattern)
     except re.error as exc:
-        problems.append(Problem(path, line, f"{where}.pattern", f"bad pattern: {exc}"))
+        problems.append(Problem(path, line, f"{where}.pattern", f"bad pattern: {exc.msg}"))
     if not problems:
         target.append(Rule(rule_id, pattern, str(category) if category else None))
     return problems
