@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -57,17 +58,31 @@ class Combo:
         return False
 
 
-def first_combo(
-    combos: Sequence[Combo], hits: dict[str, list[tuple[int, str]]]
-) -> tuple[str, Combo] | None:
-    """The first combo met by one language's hits: (language, combo)."""
-    for lang, found in hits.items():
-        if len({name for _, name in found}) < 2:
-            continue
-        for combo in combos:
-            if combo.met(found):
-                return lang, combo
-    return None
+class ComboBook:
+    """The combos, with which of them a set of concepts could meet worked out once
+    per set: most texts find two or three concepts, and the same few sets recur."""
+
+    def __init__(self, combos: Iterable[Combo]) -> None:
+        self.combos = tuple(combos)
+        self._possible = lru_cache(maxsize=4096)(self._find_possible)
+
+    def _find_possible(self, present: frozenset[str]) -> tuple[Combo, ...]:
+        return tuple(
+            combo
+            for combo in self.combos
+            if all(not need.isdisjoint(present) for need in combo.needs)
+        )
+
+    def first(self, hits: dict[str, list[tuple[int, str]]]) -> tuple[str, Combo] | None:
+        """The first combo met by one language's hits: (language, combo)."""
+        for lang, found in hits.items():
+            present = frozenset(name for _, name in found)
+            if len(present) < 2:
+                continue
+            for combo in self._possible(present):
+                if combo.met(found):
+                    return lang, combo
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from bot.yamlfile import DataError, Problem
@@ -52,13 +53,20 @@ def word_features(word: str) -> list[str]:
 def bigrams(text: str) -> list[str]:
     """Each pair of neighbouring words, once, in order of appearance."""
     words = text.split()
-    pairs = (f"b={one} {two}" for one, two in itertools.pairwise(words) if BREAK not in (one, two))
+    pairs: Iterable[str] = map(_BIGRAM, words, words[1:])
+    if BREAK in words:
+        pairs = (pair for pair in pairs if BREAK not in pair)
     return list(dict.fromkeys(pairs))
+
+
+_BIGRAM = "b={} {}".format
 
 
 def distinct_words(text: str) -> list[str]:
     """Each word once, in order: "la la la ..." must not outweigh what was said."""
-    return [word for word in dict.fromkeys(text.split()) if word != BREAK]
+    words = dict.fromkeys(text.split())
+    words.pop(BREAK, None)
+    return list(words)
 
 
 def concept_features(hits: Mapping[str, Iterable[str]]) -> list[str]:
@@ -107,15 +115,13 @@ class TextModel:
         """bias + (sum of the weights of every feature) / sqrt(number of features):
         the same length normalisation as in training, so long messages do not win
         by sheer size. Word parts are cached: people reuse words."""
-        get = self.weights.get
-        total, count = 0.0, 0
-        for word in distinct_words(text):
-            weight, size = self._word_score(word)
-            total += weight
-            count += size
-        for feature in (*bigrams(text), *concepts):
-            total += get(feature, 0.0)
-            count += 1
+        scored = list(map(self._word_score, distinct_words(text)))
+        others = [*bigrams(text), *concepts]
+        zeros = itertools.repeat(0.0)
+        total = sum(
+            itertools.chain(map(itemgetter(0), scored), map(self.weights.get, others, zeros))
+        )
+        count = sum(map(itemgetter(1), scored)) + len(others)
         return self.bias + (total / math.sqrt(count) if count else 0.0)
 
     def fires(self, text: str, concepts: Sequence[str] = ()) -> bool:

@@ -19,8 +19,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache, reduce
-from itertools import compress, repeat
-from operator import and_, or_
+from itertools import accumulate, compress, repeat
+from operator import add, and_, or_
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,9 +29,9 @@ from rapidfuzz.distance import OSA
 
 from bot.safety.concepts import (
     Combo,
+    ComboBook,
     Concepts,
     check_links,
-    first_combo,
     read_combos,
     read_concepts,
 )
@@ -94,32 +94,34 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(f"(?:{_normalize_pattern(pattern)})(?![a-z0-9])")
 
 
-class RuleSet:
-    """Rules indexed twice, so that a text meets only the few rules it could match.
+class RuleIndex:
+    """All of the screen's rule sets, indexed together so that a text meets only the
+    few rules it could match, and each word is looked up once for all of them.
 
-    First by the words a rule needs somewhere ("me ... matar" needs "matar"): a
-    text brings to life only the rules whose needed words it contains, which for
-    most messages is a handful of the hundreds in five languages. Then by how a
-    match can begin: its first word or two ("me quiero", "ich will"), the
-    beginning of its first word, or else its first letter; a rule is tried only
-    at the words where it can start. Both indexes come from the regex's parse
-    tree; rules the parse cannot place are simply tried more often.
+    Rules are indexed twice. First by the words a rule needs somewhere ("me ...
+    matar" needs "matar"): a text brings to life only the rules whose needed
+    words it contains, which for most messages is a handful of the hundreds in
+    five languages. Then by how a match can begin: its first word or two ("me
+    quiero", "ich will"), the beginning of its first word, or else its first
+    letter; a rule is tried only at the words where it can start. Both indexes
+    come from the regex's parse tree; rules the parse cannot place are simply
+    tried more often. Sets of rules are ints, one bit per rule: unions and
+    intersections then run in C, not in a Python loop.
     """
 
-    def __init__(self, rules: list[Rule]) -> None:
-        self.rules = rules
-        self._each = [_regex(rule.pattern) for rule in rules]
+    def __init__(self, layers: list[list[Rule]]) -> None:
+        rules = [rule for layer in layers for rule in layer]
         self._by_word: dict[str, set[int]] = {}
         self._by_char: dict[str, set[int]] = {c: set() for c in _WORD_CHARS}
         self._by_anchor: dict[str, set[int]] = {}
-        always: set[int] = set()
+        self._unanchored: dict[str, set[int]] = {c: set() for c in _WORD_CHARS}
+        """First letter -> rules that need no word the parse can name: a text with
+        no word beginning with the letter cannot wake them."""
         for index, rule in enumerate(rules):
             parsed = _parse(_normalize_pattern(rule.pattern))
             anchors = None if parsed is None else _needed_words(parsed, True, True)
             for anchor in anchors or ():
                 self._by_anchor.setdefault(anchor, set()).add(index)
-            if anchors is None:
-                always.add(index)
             words = None if parsed is None else _first_words(parsed)
             if words is not None:
                 for word in words:
@@ -128,18 +130,23 @@ class RuleSet:
             starts = None if parsed is None else _first_chars(parsed)
             for char in _WORD_CHARS if starts is None else starts & set(_WORD_CHARS):
                 self._by_char[char].add(index)
-        self._always = _bits(always)
+                if anchors is None:
+                    self._unanchored[char].add(index)
         self._prefix_sizes = _prefix_sizes(self._by_word)
         self._anchor_prefix_sizes = _prefix_sizes(self._by_anchor)
         self._candidates = lru_cache(maxsize=65536)(self._find_candidates)
         self._with_word = lru_cache(maxsize=65536)(self._find_with_word)
-        """People reuse words: what a word (or word pair) implies is worked out once.
-        Sets of rules are ints, one bit per rule: unions and intersections then run
-        in C, not in a Python loop."""
+        """People reuse words: what a word (or word pair) implies is worked out once."""
+        self.scan = lru_cache(maxsize=64)(self._scan)
+        """Every layer scans the same text in turn, unless one blanked part of it."""
+        self.layers: list[RuleSet] = []
+        for layer in layers:
+            self.layers.append(RuleSet(self, layer, sum(len(done.rules) for done in self.layers)))
 
     def _find_with_word(self, word: str) -> int:
-        """Rules that need this word, or a word beginning like it."""
-        found = set(self._by_anchor.get(word, ()))
+        """Rules that need this word, or a word beginning like it, or that can start
+        with its first letter and need no word the parse could name."""
+        found = self._by_anchor.get(word, set()) | self._unanchored.get(word[0], set())
         for size in self._anchor_prefix_sizes:
             if size <= len(word):
                 found |= self._by_anchor.get(f"{word[:size]}{_PREFIX}", set())
@@ -154,15 +161,36 @@ class RuleSet:
             found |= index.get(key, set())
         return _bits(found)
 
+    def _scan(self, text: str) -> tuple[tuple[int, ...], int, list[int]]:
+        """(where each word starts, the rules alive in the text, the rules that may
+        match at each word)."""
+        words = _words(text)
+        alive = reduce(or_, map(self._with_word, words.words), 0)
+        if not alive:
+            return words.positions, 0, []
+        lives = list(map(and_, map(self._candidates, words.words, words.pairs), repeat(alive)))
+        return words.positions, alive, lives
+
+
+class RuleSet:
+    """One layer of a `RuleIndex` (music idioms, negations, crisis rules, concepts):
+    its rules are bits `offset` to `offset + len(rules)` of the index's sets."""
+
+    def __init__(self, index: RuleIndex, rules: list[Rule], offset: int) -> None:
+        self.rules = rules
+        self._each = [_regex(rule.pattern) for rule in rules]
+        self._index = index
+        self._offset = offset
+        self._mask = ((1 << len(rules)) - 1) << offset
+
     def _starts(self, text: str) -> Iterator[tuple[int, int, list[int]]]:
         """(word index, position, candidate rules) at each word where some rule may match."""
-        words = _words(text)
-        alive = reduce(or_, map(self._with_word, words.words), self._always)
-        if not alive:
+        positions, alive, lives = self._index.scan(text)
+        if not alive & self._mask:
             return
-        lives = list(map(and_, map(self._candidates, words.words, words.pairs), repeat(alive)))
-        for n in compress(range(len(lives)), lives):
-            yield n, words.positions[n], _indexes(lives[n])
+        mine = list(map(and_, lives, repeat(self._mask)))
+        for n in compress(range(len(mine)), mine):
+            yield n, positions[n], _indexes(mine[n] >> self._offset)
 
     def _hits(self, text: str) -> Iterator[tuple[int, int, Rule]]:
         """Non-overlapping matches, left to right, each starting at a word start."""
@@ -210,10 +238,15 @@ class _Words(NamedTuple):
     """Each word with the next, when one space apart ("me quiero"), else ""."""
 
 
-@lru_cache(maxsize=256)
 def _words(text: str) -> _Words:
-    """Where each word starts, the words, and word pairs. Cached: every rule set
-    scans the same text in turn."""
+    """Where each word starts, the words, and word pairs."""
+    if _SPACED.fullmatch(text):  # most texts: words and single spaces, nothing else
+        words = text.split(" ")
+        return _Words(
+            tuple(accumulate(map(add, map(len, words[:-1]), repeat(1)), initial=0)),
+            tuple(words),
+            (*map(_PAIR, words, words[1:]), ""),
+        )
     spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     nexts = [*spans[1:], (-1, -1, "")]
     return _Words(
@@ -224,6 +257,10 @@ def _words(text: str) -> _Words:
             for (_, end, one), (after_start, _, after) in zip(spans, nexts, strict=False)
         ),
     )
+
+
+_SPACED = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
+_PAIR = "{} {}".format
 
 
 def _bits(indexes: Iterable[int]) -> int:
@@ -335,8 +372,8 @@ def _expand(
                 done |= sub[0]
                 current = sub[1]
             open_ = reached
-        elif op in (re_constants.ASSERT, re_constants.ASSERT_NOT):
-            continue
+        elif op in (re_constants.ASSERT, re_constants.ASSERT_NOT, re_constants.AT):
+            continue  # takes no characters: "mejor$"
         elif _is_word_run(op, av) and all(len(p) >= 3 and " " not in p for p in open_):
             done |= {p + _PREFIX for p in open_}
             open_ = set()
@@ -503,18 +540,15 @@ class CrisisScreen:
         combos: Iterable[Combo] = (),
         model: TextModel | None = None,
     ) -> None:
-        self._safe = RuleSet(safe)
-        self._negated = RuleSet(negated)
-        self._crisis = RuleSet(rules)
-        self._concepts = RuleSet(
-            [
-                Rule(lang.lang, term, name)
-                for lang in concepts
-                for name, terms in lang.terms.items()
-                for term in terms
-            ]
-        )
-        self._combos = list(combos)
+        concept_rules = [
+            Rule(lang.lang, term, name)
+            for lang in concepts
+            for name, terms in lang.terms.items()
+            for term in terms
+        ]
+        index = RuleIndex([safe, negated, rules, concept_rules])
+        self._safe, self._negated, self._crisis, self._concepts = index.layers
+        self._combos = ComboBook(combos)
         self.model = model
         self._lexicon = sorted({normalize(w) for w in lexicon if normalize(w)})
         self._keep = frozenset(self._lexicon) | frozenset(known_words)
@@ -555,7 +589,7 @@ class CrisisScreen:
     def _concept_hits(self, text: str) -> dict[str, list[tuple[int, str]]]:
         """Language -> (word index, concept) for every concept term found."""
         hits: dict[str, list[tuple[int, str]]] = {}
-        if self._combos or self.model is not None:
+        if self._combos.combos or self.model is not None:
             for at, term in self._concepts.every(text):
                 hits.setdefault(term.id, []).append((at, str(term.category)))
         return hits
@@ -614,7 +648,7 @@ class CrisisScreen:
         if rule is not None:
             return Verdict(Level.CRISIS, rule.id, rule.category), text, {}
         hits = self._concept_hits(text)
-        met = first_combo(self._combos, hits) if self._combos else None
+        met = self._combos.first(hits)
         if met is not None:
             lang, combo = met
             return Verdict(Level.CRISIS, f"{lang}_combo_{combo.id}", combo.category), text, hits

@@ -39,15 +39,11 @@ class SQLiteStore(CaseTables):
         return cls(db)
 
     async def get_user(self, key: str) -> UserState | None:
-        try:
-            async with self._db.execute(
-                "SELECT lang, lang_source, country, flow, flow_data, introduced, memory"
-                " FROM users WHERE key = ?",
-                (key,),
-            ) as cursor:
-                row = await cursor.fetchone()
-        except (sqlite3.Error, ValueError) as exc:
-            raise StoreError(str(exc)) from exc
+        row = await self._one(
+            "SELECT lang, lang_source, country, flow, flow_data, introduced, memory"
+            " FROM users WHERE key = ?",
+            (key,),
+        )
         if row is None:
             return None
         lang, lang_source, country, flow, flow_data, introduced, memory = row
@@ -135,12 +131,8 @@ class SQLiteStore(CaseTables):
             )
 
     async def _one(self, sql: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:
-        try:
-            async with self._db.execute(sql, params) as cursor:
-                row = await cursor.fetchone()
-        except (sqlite3.Error, ValueError) as exc:
-            raise StoreError(str(exc)) from exc
-        return tuple(row) if row is not None else None
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
 
     async def _run(self, sql: str, params: tuple[object, ...]) -> None:
         try:
@@ -168,7 +160,7 @@ class SQLiteStore(CaseTables):
         )
 
     async def checkins_since(self, key: str, since: dt.datetime) -> list[Checkin]:
-        rows = await self._all(
+        rows = await self._rows(
             "SELECT id, at, score, note FROM checkins WHERE user_key = ? AND at >= ?"
             " ORDER BY at, id",
             (key, _iso(since)),
@@ -205,7 +197,7 @@ class SQLiteStore(CaseTables):
         )
 
     async def get_reminder(self, key: str) -> Reminder | None:
-        rows = await self._all(f"{_REMINDER} WHERE user_key = ?", (key,))
+        rows = await self._rows(f"{_REMINDER} WHERE user_key = ?", (key,))
         return _reminder(rows[0]) if rows else None
 
     async def delete_reminder(self, key: str) -> bool:
@@ -216,13 +208,13 @@ class SQLiteStore(CaseTables):
         return cursor.rowcount > 0
 
     async def due_reminders(self, now: dt.datetime, limit: int) -> list[Reminder]:
-        rows = await self._all(
+        rows = await self._rows(
             f"{_REMINDER} WHERE next_at <= ? ORDER BY next_at LIMIT ?", (_iso(now), limit)
         )
         return [_reminder(row) for row in rows]
 
     async def personal_data(self, key: str) -> PersonalData:
-        cases = await self._all(
+        cases = await self._rows(
             "SELECT status, created_at, closed_at FROM cases WHERE user_key = ?"
             " ORDER BY created_at",
             (key,),
@@ -233,13 +225,6 @@ class SQLiteStore(CaseTables):
             reminder=await self.get_reminder(key),
             cases=tuple(CaseSummary(str(s), str(c), d) for s, c, d in cases),
         )
-
-    async def _all(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
-        try:
-            async with self._db.execute(sql, params) as cursor:
-                return [tuple(row) for row in await cursor.fetchall()]
-        except (sqlite3.Error, ValueError) as exc:
-            raise StoreError(str(exc)) from exc
 
 
 _REMINDER = (

@@ -127,9 +127,8 @@ class CaseTables:
                 raise StoreError(str(exc)) from exc
 
     async def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        try:
-            async with self._db.execute(sql, params) as cursor:
-                return [tuple(row) for row in await cursor.fetchall()]
+        try:  # one trip to the database thread, not three (execute, fetch, close)
+            return [tuple(row) for row in await self._db.execute_fetchall(sql, params)]
         except (sqlite3.Error, ValueError) as exc:
             raise StoreError(str(exc)) from exc
 
