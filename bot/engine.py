@@ -309,7 +309,8 @@ class Engine:
 
     async def _active_case(self, key: str) -> Case | None:
         try:
-            return await asyncio.wait_for(self.desk.active_case(key), STORE_TIMEOUT)
+            async with asyncio.timeout(STORE_TIMEOUT):
+                return await self.desk.active_case(key)
         except Exception as exc:  # without the case table the bot still answers
             log.error("case lookup failed (%s): user=%s", type(exc).__name__, key[:8])
             return None
@@ -317,20 +318,23 @@ class Engine:
     async def _tell_case(self, key: str, text: str) -> None:
         """After a crisis reply: a case the person has gets its priority raised."""
         try:
-            await asyncio.wait_for(self.desk.note_crisis(key, text), STORE_TIMEOUT)
+            async with asyncio.timeout(STORE_TIMEOUT):
+                await self.desk.note_crisis(key, text)
         except Exception as exc:
             log.error("case update after crisis failed (%s): user=%s", type(exc).__name__, key[:8])
 
     async def _load(self, key: str, wait: float) -> UserState | None:
         try:
-            return await asyncio.wait_for(self.store.get_user(key), wait)
+            async with asyncio.timeout(wait):  # no task per call, unlike wait_for
+                return await self.store.get_user(key)
         except Exception as exc:  # the conversation goes on without saved state
             log.error("store read failed (%s): user=%s", type(exc).__name__, key[:8])
             return None
 
     async def _save(self, state: UserState) -> None:
         try:
-            await asyncio.wait_for(self.store.save_user(state), STORE_TIMEOUT)
+            async with asyncio.timeout(STORE_TIMEOUT):
+                await self.store.save_user(state)
         except Exception as exc:
             log.error("store write failed (%s): user=%s", type(exc).__name__, state.key[:8])
 

@@ -75,10 +75,16 @@ def concept_features(hits: Mapping[str, Iterable[str]]) -> list[str]:
     where a combo needs them spelled out. Sorted, each once."""
     found: set[str] = set()
     for names in hits.values():
-        present = sorted(set(names))
-        found.update(f"k={name}" for name in present)
-        found.update(f"k={one}+{two}" for one, two in itertools.combinations(present, 2))
+        found.update(_one_language(frozenset(names)))
     return sorted(found)
+
+
+@lru_cache(maxsize=4096)
+def _one_language(names: frozenset[str]) -> tuple[str, ...]:
+    """Cached: a text finds two or three concepts, and the same sets recur."""
+    present = sorted(names)
+    pairs = itertools.combinations(present, 2)
+    return (*(f"k={name}" for name in present), *(f"k={one}+{two}" for one, two in pairs))
 
 
 def features(text: str, concepts: Sequence[str] = ()) -> list[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache, reduce
 from itertools import accumulate, compress, repeat
@@ -152,23 +152,24 @@ class RuleIndex:
                 found |= self._by_anchor.get(f"{word[:size]}{_PREFIX}", set())
         return _bits(found)
 
-    def _find_candidates(self, one: str, two: str) -> int:
+    def _find_candidates(self, one: str, after: str) -> int:
         """Rules that can start at a word: by its first two words, its first word, its
         beginning, or else its first letter."""
         index = self._by_word
+        two = f"{one} {after}" if after else ""
         found = set(self._by_char.get(one[0], ()))
         for key in (one, two, *(f"{one[:size]}{_PREFIX}" for size in self._prefix_sizes)):
             found |= index.get(key, set())
         return _bits(found)
 
-    def _scan(self, text: str) -> tuple[tuple[int, ...], int, list[int]]:
+    def _scan(self, text: str) -> tuple[Sequence[int], int, list[int]]:
         """(where each word starts, the rules alive in the text, the rules that may
         match at each word)."""
         words = _words(text)
         alive = reduce(or_, map(self._with_word, words.words), 0)
         if not alive:
             return words.positions, 0, []
-        lives = list(map(and_, map(self._candidates, words.words, words.pairs), repeat(alive)))
+        lives = list(map(and_, map(self._candidates, words.words, words.nexts), repeat(alive)))
         return words.positions, alive, lives
 
 
@@ -232,35 +233,31 @@ _WORD = re.compile(r"(?<![a-z0-9])[a-z0-9]+")
 
 
 class _Words(NamedTuple):
-    positions: tuple[int, ...]
-    words: tuple[str, ...]
-    pairs: tuple[str, ...]
-    """Each word with the next, when one space apart ("me quiero"), else ""."""
+    positions: Sequence[int]
+    words: Sequence[str]
+    nexts: Sequence[str]
+    """The word after each, when one space apart ("me" -> "quiero"), else ""."""
 
 
 def _words(text: str) -> _Words:
-    """Where each word starts, the words, and word pairs."""
+    """Where each word starts, the words, and the words after them."""
     if _SPACED.fullmatch(text):  # most texts: words and single spaces, nothing else
         words = text.split(" ")
-        return _Words(
-            tuple(accumulate(map(add, map(len, words[:-1]), repeat(1)), initial=0)),
-            tuple(words),
-            (*map(_PAIR, words, words[1:]), ""),
-        )
+        starts = list(accumulate(map(add, map(len, words[:-1]), repeat(1)), initial=0))
+        return _Words(starts, words, [*words[1:], ""])
     spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     nexts = [*spans[1:], (-1, -1, "")]
     return _Words(
-        tuple(start for start, _, _ in spans),
-        tuple(word for _, _, word in spans),
-        tuple(
-            f"{one} {after}" if after_start == end + 1 else ""
-            for (_, end, one), (after_start, _, after) in zip(spans, nexts, strict=False)
-        ),
+        [start for start, _, _ in spans],
+        [word for _, _, word in spans],
+        [
+            after if after_start == end + 1 else ""
+            for (_, end, _), (after_start, _, after) in zip(spans, nexts, strict=False)
+        ],
     )
 
 
 _SPACED = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
-_PAIR = "{} {}".format
 
 
 def _bits(indexes: Iterable[int]) -> int:
