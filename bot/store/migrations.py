@@ -129,4 +129,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE users ADD COLUMN memory TEXT NOT NULL DEFAULT '{}';
     """,
+    # 6: the outbox's "oldest pending item of this case and channel" is one index
+    # lookup, not a scan of every pending item (delivery slowed as the queue grew)
+    """
+    CREATE INDEX outbox_pending ON outbox (channel, case_id, id)
+        WHERE sent_at IS NULL AND failed_at IS NULL;
+    """,
 )
