@@ -5,9 +5,10 @@ their authors foresaw; on freshly written messages they miss about half. This
 model generalises from the labelled sets instead: a linear score over features
 of the normalised text, where every word contributes its own features (the
 word, its prefix stem, its character 3-5-grams, so "suicidial", "mourir" and
-"morirme" still share evidence with what was seen) and neighbouring words add a
-bigram. It runs only when rules and combos stayed silent, on the same text they
-saw (music idioms and negated mentions already blanked).
+"morirme" still share evidence with what was seen), and pairs of words near each
+other add theirs ("want ... die"). It runs only when rules and combos stayed
+silent, on the same text they saw (music idioms and negated mentions already
+blanked).
 
 The weights are trained offline (`python -m bot train-screen`, see
 `bot/safety/training.py`) and committed as `safety/model.tsv`: the screen loads
@@ -30,7 +31,7 @@ from bot.yamlfile import DataError, Problem
 STEM = 5
 NGRAMS = (3, 4, 5)
 BREAK = "|"
-"""The screen's blank marker: bigrams never join words across it."""
+"""The screen's blank marker: word pairs never join words across it."""
 MODEL_FILE = "model.tsv"
 
 
@@ -50,16 +51,20 @@ def word_features(word: str) -> list[str]:
     return found
 
 
-def bigrams(text: str) -> list[str]:
-    """Each pair of neighbouring words, once, in order of appearance."""
-    words = text.split()
-    pairs: Iterable[str] = map(_BIGRAM, words, words[1:])
-    if BREAK in words:
-        pairs = (pair for pair in pairs if BREAK not in pair)
+def word_pairs(text: str) -> list[str]:
+    """Neighbouring words ("b=want die"), then words one apart ("s=want die" for
+    "want to die", "me ... matar"), each once, in order of appearance; never
+    across a blanked span."""
+    runs = [part.split() for part in text.split(BREAK)] if BREAK in text else [text.split()]
+    pairs = itertools.chain(
+        *(map(_BIGRAM, words, words[1:]) for words in runs),
+        *(map(_SKIP, words, words[2:]) for words in runs),
+    )
     return list(dict.fromkeys(pairs))
 
 
 _BIGRAM = "b={} {}".format
+_SKIP = "s={} {}".format
 
 
 def distinct_words(text: str) -> list[str]:
@@ -89,10 +94,10 @@ def _one_language(names: frozenset[str]) -> tuple[str, ...]:
 
 def features(text: str, concepts: Sequence[str] = ()) -> list[str]:
     """The features of a normalised (and blanked) text: each distinct word's own,
-    each distinct bigram, the concepts. A repeated word counts once; two words
+    each distinct word pair, the concepts. A repeated word counts once; two words
     sharing an n-gram count it twice (that keeps word scores cacheable)."""
     found = [f for word in distinct_words(text) for f in word_features(word)]
-    return found + bigrams(text) + list(concepts)
+    return found + word_pairs(text) + list(concepts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +127,7 @@ class TextModel:
         the same length normalisation as in training, so long messages do not win
         by sheer size. Word parts are cached: people reuse words."""
         scored = list(map(self._word_score, distinct_words(text)))
-        others = [*bigrams(text), *concepts]
+        others = [*word_pairs(text), *concepts]
         zeros = itertools.repeat(0.0)
         total = sum(
             itertools.chain(map(itemgetter(0), scored), map(self.weights.get, others, zeros))
