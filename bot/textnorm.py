@@ -21,6 +21,8 @@ _JOINS = re.compile(f"[{re.escape(_JOINERS)}]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1+")
 _LEET = re.compile(r"(?<=[a-z])[013457@$](?=[a-z])")
+_HAS_LEET = re.compile(r"[013457@$]")
+"""Most texts have none of these: one quick look spares the slower lookaround scan."""
 _LEET_MAP = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 
 
@@ -53,7 +55,8 @@ def normalize(text: str) -> str:
     if not text.isascii():  # ASCII has no accents to strip
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _LEET.sub(lambda m: _LEET_MAP[m.group()], text)
+    if _HAS_LEET.search(text):
+        text = _LEET.sub(lambda m: _LEET_MAP[m.group()], text)
     text = _NON_WORD.sub(" ", text)
     return squeeze(text).strip()
 
