@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.safety.patterns import compiled
 from bot.yamlfile import LineDict, Problem, line_of
 
 NEAR = 3
@@ -124,10 +125,10 @@ def read_concepts(
                 problems.append(Problem(path, term_line, f"{where}[{i}]", "no \\b or named groups"))
             else:
                 try:
-                    re.compile(term)
+                    compiled(term)
                 except re.error as exc:
                     problems.append(
-                        Problem(path, term_line, f"{where}[{i}]", f"bad pattern: {exc}")
+                        Problem(path, term_line, f"{where}[{i}]", f"bad pattern: {exc.msg}")
                     )
         concepts[name] = [str(t) for t in terms]
     lines = {name: line_of(section, name) for name in concepts}

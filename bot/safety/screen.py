@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache, reduce
+from functools import lru_cache, reduce
 from itertools import accumulate, compress, repeat
 from operator import add, and_, or_
 from pathlib import Path
@@ -36,7 +35,8 @@ from bot.safety.concepts import (
     read_concepts,
 )
 from bot.safety.model import MODEL_FILE, TextModel, concept_features, read_model
-from bot.textnorm import normalize, squeeze
+from bot.safety.patterns import compiled, normalize_pattern
+from bot.textnorm import normalize
 
 try:  # the regex parser is private; without it every rule is simply tried at every word
     from re import _constants as re_constants  # type: ignore[attr-defined]
@@ -81,19 +81,6 @@ class Rule:
     category: str | None
 
 
-def _normalize_pattern(pattern: str) -> str:
-    """Give patterns the text's normal form: lower case, no accents, squeezed letters."""
-    stripped = unicodedata.normalize("NFKD", pattern.casefold())
-    return squeeze("".join(ch for ch in stripped if not unicodedata.combining(ch)))
-
-
-@cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    """A rule's compiled form, matching whole words only. Cached: validating a rule
-    file compiles every pattern, and the rule sets need the same."""
-    return re.compile(f"(?:{_normalize_pattern(pattern)})(?![a-z0-9])")
-
-
 class RuleIndex:
     """All of the screen's rule sets, indexed together so that a text meets only the
     few rules it could match, and each word is looked up once for all of them.
@@ -118,7 +105,7 @@ class RuleIndex:
         """First letter -> rules that need no word the parse can name: a text with
         no word beginning with the letter cannot wake them."""
         for index, rule in enumerate(rules):
-            parsed = _parse(_normalize_pattern(rule.pattern))
+            parsed = _parse(normalize_pattern(rule.pattern))
             anchors = None if parsed is None else _needed_words(parsed, True, True)
             for anchor in anchors or ():
                 self._by_anchor.setdefault(anchor, set()).add(index)
@@ -179,7 +166,7 @@ class RuleSet:
 
     def __init__(self, index: RuleIndex, rules: list[Rule], offset: int) -> None:
         self.rules = rules
-        self._each = [_regex(rule.pattern) for rule in rules]
+        self._each = [compiled(rule.pattern) for rule in rules]
         self._index = index
         self._offset = offset
         self._mask = ((1 << len(rules)) - 1) << offset
@@ -730,7 +717,7 @@ def _read_rule(
     if "\\b" in pattern or "(?P<" in pattern:
         problems.append(Problem(path, line, f"{where}.pattern", "no \\b or named groups"))
     try:
-        _regex(pattern)
+        compiled(pattern)
     except re.error as exc:
         problems.append(Problem(path, line, f"{where}.pattern", f"bad pattern: {exc.msg}"))
     if not problems:
