@@ -22,13 +22,13 @@ from bot.safety.training import (
     CORPUS,
     CRISIS_SETS,
     INTENT_SETS,
-    MAX_FALSE_ALARMS,
     Example,
     choose_threshold,
     figures,
     fingerprint,
     read_examples,
     train,
+    within_budget,
 )
 from bot.textnorm import normalize
 from bot.yamlfile import DataError
@@ -197,7 +197,7 @@ def test_a_broken_weights_file_names_its_line(tmp_path: Path, paths: Paths) -> N
     assert [(p.path.name, p.line) for p in caught.value.problems] == [(MODEL_FILE, 5)]
 
 
-def test_the_threshold_keeps_false_alarms_within_budget_in_every_language() -> None:
+def test_the_threshold_is_the_lowest_within_budget_pooled_and_per_language() -> None:
     examples, scores = [], []
     for lang, shift in (("en", 0.0), ("de", 0.5)):
         for n in range(100):
@@ -208,6 +208,9 @@ def test_the_threshold_keeps_false_alarms_within_budget_in_every_language() -> N
             scores.append(0.5 + n / 10)
     threshold = choose_threshold(examples, scores)
     table = figures(examples, [s >= threshold for s in scores])
-    assert all(t.false_alarms <= MAX_FALSE_ALARMS for t in table.values())
-    assert all(t.hard_false_alarms <= MAX_FALSE_ALARMS for t in table.values())
-    assert table["de"].alarmed == 2  # the tightest language sets it, no higher
+    assert within_budget(table)
+    # One language may pass the pooled budget, up to its own looser one.
+    assert table["de"].alarmed == 3
+    assert table["all"].alarmed == 3
+    lower = max(s for e, s in zip(examples, scores, strict=True) if s < threshold and not e.crisis)
+    assert not within_budget(figures(examples, [s >= lower for s in scores]))

@@ -10,10 +10,13 @@ first, so the model learns on what it will see.
 The threshold comes from cross-validation that leaves one source out at a time
 (one writer's file): a new message comes from a new writer, and a model scored
 on the writer it learned from looks better than it is. The threshold is the
-lowest at which the out-of-fold false-alarm rate stays within budget in every
-language, both on all negatives and on the hard ones (slang and distress
-written to look like a crisis). The out-of-fold recall at that threshold is the
-honest estimate of recall on unseen wording.
+lowest at which the out-of-fold false-alarm rate stays within budget, both on
+all negatives and on the hard ones (slang and distress written to look like a
+crisis): a tight budget on all languages pooled, and a looser one in each. A
+tight bound per language let a handful of one language's near misses decide
+the threshold, which then jumped when a few training texts changed (resampling
+the scores moved it by 0.14; the pooled budget, by 0.04). The out-of-fold
+recall at that threshold is the honest estimate of recall on unseen wording.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import json
 import math
 import os
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +47,9 @@ HARD_KINDS = frozenset({"music_slang", "distress"})
 ALWAYS_TRAINED = "intents"
 """The intent examples' source: never left out, every model needs the everyday."""
 MAX_FALSE_ALARMS = 0.02
+"""Out of fold, all languages together."""
+MAX_FALSE_ALARMS_PER_LANGUAGE = 0.03
+"""Out of fold, in each language: the product's goal."""
 EPOCHS = 12
 L2 = 1e-5
 LEARNING_RATE = 0.2
@@ -228,16 +234,21 @@ def figures(examples: Sequence[Example], fired: Sequence[bool]) -> dict[str, Fig
     return out
 
 
-def choose_threshold(examples: Sequence[Example], scores: Sequence[float]) -> float:
-    """The lowest threshold that keeps false alarms within budget in every language,
-    on all negatives and on near misses alike."""
+def within_budget(table: Mapping[str, Figures]) -> bool:
+    """False alarms within budget, pooled and in every language, on all negatives
+    and on near misses alike."""
+    return all(
+        max(t.false_alarms, t.hard_false_alarms)
+        <= (MAX_FALSE_ALARMS if lang == "all" else MAX_FALSE_ALARMS_PER_LANGUAGE)
+        for lang, t in table.items()
+    )
 
-    def within_budget(threshold: float) -> bool:
-        table = figures(examples, [s >= threshold for s in scores])
-        return all(
-            t.false_alarms <= MAX_FALSE_ALARMS and t.hard_false_alarms <= MAX_FALSE_ALARMS
-            for t in table.values()
-        )
+
+def choose_threshold(examples: Sequence[Example], scores: Sequence[float]) -> float:
+    """The lowest threshold within budget."""
+
+    def fits(threshold: float) -> bool:
+        return within_budget(figures(examples, [s >= threshold for s in scores]))
 
     # Raising the threshold only lowers false alarms: bisect the negatives' scores.
     candidates = sorted(
@@ -246,7 +257,7 @@ def choose_threshold(examples: Sequence[Example], scores: Sequence[float]) -> fl
     low, high = 0, len(candidates) - 1
     while low < high:
         middle = (low + high) // 2
-        if within_budget(candidates[middle]):
+        if fits(candidates[middle]):
             high = middle
         else:
             low = middle + 1
