@@ -290,6 +290,20 @@ SLANG_AND_NEAR_MISSES = [
     "ich will nicht mehr in berlin leben",
     "whats the tallest building in tokyo, we play there friday",
     "that drop is fatal, crowd lost it",
+    # declining an offer or signing off: the answer to "would you like a person?"
+    "goodbye",
+    "thanks, see ya",
+    "not now",
+    "no thanks",
+    "thats not what i asked",
+    "nicht jetzt",
+    "nein danke",
+    "pas maintenant",
+    "non merci",
+    "ahora no",
+    "no gracias",
+    "agora nao",
+    "nao obrigado",
 ]
 
 
