@@ -34,11 +34,11 @@ eval: $(VENV)/.installed
 		eval/crisis_dev.jsonl eval/crisis_dev2.jsonl eval/crisis_dev3.jsonl eval/crisis_dev4.jsonl \
 		--misses 0 --min-accuracy 0.90 --min-crisis-recall 1.0 --max-false-crisis 0.03
 	$(PY) -m bot eval eval/intents_heldout.jsonl eval/crisis_heldout.jsonl --misses 0 \
-		--min-accuracy 0.90 --min-crisis-recall 0.97 --max-false-crisis 0.03
+		--min-accuracy 0.90 --min-crisis-recall 1.0 --max-false-crisis 0.03
 	$(PY) -m bot eval eval/crisis_heldout2.jsonl --misses 0 \
-		--min-crisis-recall 0.85 --max-false-crisis 0.03
+		--min-crisis-recall 0.90 --max-false-crisis 0.03
 	$(PY) -m bot eval eval/crisis_heldout3.jsonl --misses 0 \
-		--min-crisis-recall 0.93 --max-false-crisis 0.03
+		--min-crisis-recall 0.95 --max-false-crisis 0.03
 
 bench: $(VENV)/.installed
 	$(PY) -m bot bench
