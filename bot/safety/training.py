@@ -140,8 +140,9 @@ def fingerprint(examples: Sequence[Example]) -> str:
 
 
 def train(examples: Sequence[Example]) -> TextModel:
-    """Logistic regression by plain SGD in a seeded order; the classes weigh the same
-    in total, near misses more than plain negatives. The weights kept are the
+    """Logistic regression by plain SGD in a seeded order, over inputs scaled by
+    `input_scales`; the classes weigh the same in total, near misses more than
+    plain negatives. The weights kept are the
     average of every step's after the first epoch, not the last step's: the last
     iterate leans towards the last examples it saw, and the average generalised
     better (leaving eight writers out: recall at 2 % false alarms 0.752 -> 0.777)."""
@@ -210,16 +211,11 @@ def input_scales(counts: Sequence[Sequence[int]]) -> list[float]:
     of eleven settings tried)."""
     calm_total = sum(calm for calm, _ in counts) + SMOOTHING * len(counts)
     crisis_total = sum(crisis for _, crisis in counts) + SMOOTHING * len(counts)
-    return [
-        min(
-            MAX_SCALE,
-            MIN_SCALE
-            + abs(
-                math.log(((crisis + SMOOTHING) / crisis_total) / ((calm + SMOOTHING) / calm_total))
-            ),
-        )
+    ratios = (
+        ((crisis + SMOOTHING) / crisis_total) / ((calm + SMOOTHING) / calm_total)
         for calm, crisis in counts
-    ]
+    )
+    return [min(MAX_SCALE, MIN_SCALE + abs(math.log(ratio))) for ratio in ratios]
 
 
 def _scores_without(examples: Sequence[Example], source: str) -> list[tuple[Example, float]]:
