@@ -159,6 +159,23 @@ def test_concept_data_errors_name_file_line_and_field(tmp_path: Path) -> None:
     } <= found
 
 
+def test_a_rule_with_a_path_ending_in_a_space_is_refused(tmp_path: Path) -> None:
+    """Without "off", the path ends in "me " and could never match "switch me for good"."""
+    dead = "switch me (?:off)?(?= for good|$)"
+    write_rules(
+        tmp_path,
+        "en.yaml",
+        f"lang: en\nrules:\n  - id: en_off\n    category: suicide\n    pattern: '{dead}'\n",
+    )
+    with pytest.raises(DataError) as caught:
+        CrisisScreen.from_dir(tmp_path)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(3, "rules[0].pattern")]
+    mended = "switch me(?: off)?(?= for good|$)"
+    s = CrisisScreen(safe=[], negated=[], rules=[Rule("en_off", mended, "suicide")], lexicon=[])
+    assert s.screen("switch me for good").rule == "en_off"
+    assert s.screen("just switch me off").rule == "en_off"
+
+
 # ---------------------------------------------- the shipped data, as people write
 
 COMBO_EXAMPLES = [

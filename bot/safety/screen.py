@@ -267,7 +267,7 @@ _PREFIX = "*"
 
 
 def _parse(pattern: str) -> list[Any] | None:
-    """The regex's parse tree (None when unavailable): used only to index rules."""
+    """The regex's parse tree (None when unavailable): to index rules and find dead endings."""
     if re_parser is None:
         return None
     try:
@@ -695,6 +695,22 @@ def _read_rules(path: Path, found: _Loaded) -> None:
     found.combos += [(path, combo) for combo in combos]
 
 
+DEAD_ENDING = (
+    "a way through it ends in a space, so it never matches (a match must end where a word"
+    " ends): put the space inside the optional part, 'me(?: off)?' not 'me (?:off)?'"
+)
+
+
+def _can_end_in_space(pattern: str) -> bool:
+    """Normalised text never ends a word with a space, so such a path is dead: an
+    author's intent silently lost, never a refinement."""
+    parsed = _parse(normalize_pattern(pattern))
+    if parsed is None:
+        return False
+    last, _ = _first_of(parsed, reverse=True)
+    return last is not None and " " in last
+
+
 def _read_rule(
     path: Path, section: str, i: int, item: Any, target: list[Rule], seen: set[str]
 ) -> list[Problem]:
@@ -720,6 +736,9 @@ def _read_rule(
         compiled(pattern)
     except re.error as exc:
         problems.append(Problem(path, line, f"{where}.pattern", f"bad pattern: {exc.msg}"))
+    else:
+        if _can_end_in_space(pattern):
+            problems.append(Problem(path, line, f"{where}.pattern", DEAD_ENDING))
     if not problems:
         target.append(Rule(rule_id, pattern, str(category) if category else None))
     return problems
