@@ -103,7 +103,10 @@ def cmd_train_screen(args: argparse.Namespace) -> int:
     from bot.config import PROJECT_ROOT
     from bot.safety.training import main
 
-    print(main(PROJECT_ROOT, _paths(args).safety))
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    print(main(PROJECT_ROOT, _paths(args).safety, progress))
     return 0
 
 

@@ -19,6 +19,7 @@ from bot.evaluate import read_items
 from bot.safety.model import MODEL_FILE, TextModel, read_model, write_model
 from bot.safety.screen import CrisisScreen, Level
 from bot.safety.training import (
+    ALWAYS_TRAINED,
     CORPUS,
     CRISIS_SETS,
     INTENT_SETS,
@@ -29,6 +30,7 @@ from bot.safety.training import (
     figures,
     fingerprint,
     input_scales,
+    out_of_fold_scores,
     read_examples,
     train,
     within_budget,
@@ -175,6 +177,21 @@ def test_training_is_deterministic(examples: list[Example]) -> None:
     first, second = train(sample), train(sample)
     assert first.weights == second.weights and first.bias == second.bias
     assert any(e.crisis for e in sample) and first.weights
+
+
+def test_cross_validation_scores_each_source_unseen_and_reports_each_fold(
+    examples: list[Example],
+) -> None:
+    sources = sorted({e.source for e in examples} - {ALWAYS_TRAINED})[:3]
+    sample = [e for e in examples[::10] if e.source in sources]
+    told: list[str] = []
+    scored = out_of_fold_scores(sample, told.append)
+    assert sorted(e.raw for e, _ in scored) == sorted(e.raw for e in sample)
+    assert told == [f"fold {n}/3: {source} scored" for n, source in enumerate(sources, 1)]
+    held_out = sources[0]
+    unseen = train([e for e in sample if e.source != held_out])
+    first = next(e for e in sample if e.source == held_out)
+    assert {e.raw: s for e, s in scored}[first.raw] == unseen.score(first.text, first.concepts)
 
 
 def test_features_telling_the_classes_apart_get_the_larger_input_scale() -> None:

@@ -39,6 +39,9 @@ from bot.safety.model import MODEL_FILE, Header, TextModel, features, write_mode
 from bot.safety.screen import CrisisScreen
 from bot.textnorm import normalize
 
+Progress = Callable[[str], None]
+"""Told each step of a training run that takes most of an hour."""
+
 CRISIS_SETS = "crisis_dev*.jsonl"
 INTENT_SETS = "intents_dev*.jsonl"
 CORPUS = "corpus/*.jsonl"
@@ -223,14 +226,20 @@ def _scores_without(examples: Sequence[Example], source: str) -> list[tuple[Exam
     return [(e, model.score(e.text, e.concepts)) for e in examples if e.source == source]
 
 
-def out_of_fold_scores(examples: Sequence[Example]) -> list[tuple[Example, float]]:
+def out_of_fold_scores(
+    examples: Sequence[Example], progress: Progress = lambda _: None
+) -> list[tuple[Example, float]]:
     """Each example (but the always-trained) with its score by a model that never
     saw its source. The folds train in parallel, one process per core: each is
     seeded, so the figures do not depend on how many there are."""
     sources = sorted({e.source for e in examples} - {ALWAYS_TRAINED})
+    scored: list[tuple[Example, float]] = []
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         parts = pool.map(_scores_without, [examples] * len(sources), sources)
-        return [pair for part in parts for pair in part]
+        for done, (source, part) in enumerate(zip(sources, parts, strict=True), 1):
+            scored += part
+            progress(f"fold {done}/{len(sources)}: {source} scored")
+    return scored
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,16 +317,20 @@ def choose_threshold(examples: Sequence[Example], scores: Sequence[float]) -> fl
     return round(candidates[low], 4)
 
 
-def build(root: Path, screen: CrisisScreen) -> tuple[TextModel, Header, list[str]]:
+def build(
+    root: Path, screen: CrisisScreen, progress: Progress = lambda _: None
+) -> tuple[TextModel, Header, list[str]]:
     """Train on everything, with the threshold cross-validation chose; the notes are
     the cross-validated figures (the model alone, and with rules and combos)."""
     examples = read_examples(root, screen.analyse)
-    scored = out_of_fold_scores(examples)
+    progress(f"{len(examples)} training texts; cross-validating, one source left out at a time")
+    scored = out_of_fold_scores(examples, progress)
     tested, scores = [e for e, _ in scored], [s for _, s in scored]
     threshold = choose_threshold(tested, scores)
     alone = figures(tested, [s >= threshold for s in scores])
     rules = [screen.screen(e.raw).crisis for e in tested]
     combined = figures(tested, [r or s >= threshold for r, s in zip(rules, scores, strict=True)])
+    progress(f"threshold {threshold}; training on all {len(examples)} texts")
     model = train(examples)
     model.threshold = threshold
     header = Header(threshold, model.bias, fingerprint(examples))
@@ -333,9 +346,9 @@ def build(root: Path, screen: CrisisScreen) -> tuple[TextModel, Header, list[str
     return model, header, notes
 
 
-def main(root: Path, safety: Path) -> str:
+def main(root: Path, safety: Path, progress: Progress = lambda _: None) -> str:
     screen = CrisisScreen.from_dir(safety)
     screen.model = None
-    model, header, notes = build(root, screen)
+    model, header, notes = build(root, screen, progress)
     write_model(safety / MODEL_FILE, model, header, notes)
     return "\n".join([*notes, f"wrote {safety / MODEL_FILE} ({len(model.weights)} weights)"])
