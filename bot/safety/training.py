@@ -42,6 +42,11 @@ from bot.textnorm import normalize
 Progress = Callable[[str], None]
 """Told each step of a training run that takes most of an hour."""
 
+
+def _quiet(_: str) -> None:
+    """Progress nobody asked to see (tests, library callers)."""
+
+
 CRISIS_SETS = "crisis_dev*.jsonl"
 INTENT_SETS = "intents_dev*.jsonl"
 CORPUS = "corpus/*.jsonl"
@@ -227,7 +232,7 @@ def _scores_without(examples: Sequence[Example], source: str) -> list[tuple[Exam
 
 
 def out_of_fold_scores(
-    examples: Sequence[Example], progress: Progress = lambda _: None
+    examples: Sequence[Example], progress: Progress = _quiet
 ) -> list[tuple[Example, float]]:
     """Each example (but the always-trained) with its score by a model that never
     saw its source. The folds train in parallel, one process per core: each is
@@ -318,7 +323,7 @@ def choose_threshold(examples: Sequence[Example], scores: Sequence[float]) -> fl
 
 
 def build(
-    root: Path, screen: CrisisScreen, progress: Progress = lambda _: None
+    root: Path, screen: CrisisScreen, progress: Progress = _quiet
 ) -> tuple[TextModel, Header, list[str]]:
     """Train on everything, with the threshold cross-validation chose; the notes are
     the cross-validated figures (the model alone, and with rules and combos)."""
@@ -346,7 +351,7 @@ def build(
     return model, header, notes
 
 
-def main(root: Path, safety: Path, progress: Progress = lambda _: None) -> str:
+def main(root: Path, safety: Path, progress: Progress = _quiet) -> str:
     screen = CrisisScreen.from_dir(safety)
     screen.model = None
     model, header, notes = build(root, screen, progress)
