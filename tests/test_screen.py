@@ -11,6 +11,7 @@ import yaml
 from bot.config import Paths
 from bot.engine import Services
 from bot.safety.concepts import Combo, Concepts
+from bot.safety.patterns import compiled
 from bot.safety.screen import _WORD, CrisisScreen, Level, Rule, _needed_words, _parse
 from bot.textnorm import normalize
 from bot.yamlfile import DataError, load
@@ -350,15 +351,31 @@ def test_the_rule_index_never_loses_a_match(services: Services, paths: Paths) ->
         (screen._crisis, lines[::20]),
         (screen._concepts, lines[::200]),
     ):
+        whole = [(rule, compiled(rule.pattern)) for rule in rules.rules]
         for text in texts:
-            indexed = {(n, rule.id) for n, rule in rules.every(text)}
-            tried = {
-                (n, rules.rules[i].id)
-                for n, word in enumerate(_WORD.finditer(text))
-                for i, pattern in enumerate(rules._each)
-                if pattern.match(text, word.start())
-            }
-            assert indexed == tried, text
+            tried = [
+                [
+                    (rule, found.end())
+                    for rule, pattern in whole
+                    if (found := pattern.match(text, at))
+                ]
+                for at in (word.start() for word in _WORD.finditer(text))
+            ]
+            assert {(n, rule.id) for n, rule in rules.every(text)} == {
+                (n, rule.id) for n, found in enumerate(tried) for rule, _ in found
+            }, text
+            assert rules.blank(text) == _blank_with_first_matches(text, tried), text
+
+
+def _blank_with_first_matches(text: str, tried: list[list[tuple[Rule, int]]]) -> str:
+    """What blanking must give: at each word, left to right, the first rule that
+    matches as a whole (the index tries a rule's alternatives one by one)."""
+    pieces, last = [], 0
+    for word, found in zip(_WORD.finditer(text), tried, strict=True):
+        if found and word.start() >= last:
+            pieces += [text[last : word.start()], " | "]
+            last = max(found[0][1], word.start() + 1)
+    return "".join(pieces) + text[last:] if pieces else text
 
 
 @pytest.mark.parametrize(

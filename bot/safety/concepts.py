@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.safety.patterns import compiled
+from bot.safety.patterns import problem_with
 from bot.yamlfile import LineDict, Problem, line_of
 
 NEAR = 3
@@ -121,15 +121,8 @@ def read_concepts(
             term_line = line_of(terms, i)
             if not isinstance(term, str) or not term.strip():
                 problems.append(Problem(path, term_line, f"{where}[{i}]", "must be a pattern"))
-            elif "\\b" in term or "(?P<" in term:
-                problems.append(Problem(path, term_line, f"{where}[{i}]", "no \\b or named groups"))
-            else:
-                try:
-                    compiled(term)
-                except re.error as exc:
-                    problems.append(
-                        Problem(path, term_line, f"{where}[{i}]", f"bad pattern: {exc.msg}")
-                    )
+            elif (wrong := problem_with(term)) is not None:
+                problems.append(Problem(path, term_line, f"{where}[{i}]", wrong))
         concepts[name] = [str(t) for t in terms]
     lines = {name: line_of(section, name) for name in concepts}
     return Concepts(path, lang, concepts, lines), problems

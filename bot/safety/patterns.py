@@ -1,12 +1,15 @@
 """Rule and concept patterns as the screen runs them: in the text's normal form,
-matching whole words only. Compiled once: validating a file compiles every
-pattern, and the screen's index then needs the very same."""
+matching whole words only, one top-level alternative at a time. Compiled once:
+validating a file compiles every alternative, and the screen's index then needs
+the very same."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import cache
+from itertools import pairwise
 
 from bot.textnorm import squeeze
 
@@ -21,3 +24,61 @@ def normalize_pattern(pattern: str) -> str:
 def compiled(pattern: str) -> re.Pattern[str]:
     """A pattern's compiled form; re.error when it is not a valid regex."""
     return re.compile(f"(?:{normalize_pattern(pattern)})(?![a-z0-9])")
+
+
+def problem_with(pattern: str) -> str | None:
+    """What is wrong with a rule or concept pattern, or None."""
+    if "\\b" in pattern or "(?P<" in pattern:
+        return "no \\b or named groups"
+    try:
+        for alternative in alternatives(pattern):
+            compiled(alternative)
+    except re.error as exc:
+        return f"bad pattern: {exc.msg}"
+    return None
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The pattern's top-level alternatives, in order: "a|b|c", or the same in one
+    group around the whole, "(?:a|b|c)". The screen indexes and tries each on its
+    own, since one vague alternative would otherwise have the whole rule tried at
+    every word; tried in order, they find what the whole finds, as a regex tries
+    its alternatives in that order too."""
+    try:
+        while _wraps_all(pattern):
+            pattern = pattern[3:-1]
+        cuts = [at for at, char, depth in _syntax(pattern) if char == "|" and depth == 0]
+    except IndexError:  # a "[" never closed: compiling the whole will say so
+        return [pattern]
+    return [pattern[start + 1 : end] for start, end in pairwise([-1, *cuts, len(pattern)])]
+
+
+def _wraps_all(pattern: str) -> bool:
+    """Whether the pattern is one non-capturing group, "(?:...)", and nothing else."""
+    closed = (at for at, char, depth in _syntax(pattern) if char == ")" and depth == 0)
+    return pattern.startswith("(?:") and next(closed, None) == len(pattern) - 1
+
+
+def _syntax(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """(position, character, group depth after it) of each "(", ")" and "|" that is
+    syntax: not escaped, not in a character class."""
+    depth, at = 0, 0
+    while at < len(pattern):
+        char = pattern[at]
+        if char == "\\":
+            at += 1
+        elif char == "[":
+            at = _class_end(pattern, at)
+        elif char in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[char]
+            yield at, char, depth
+        at += 1
+
+
+def _class_end(pattern: str, at: int) -> int:
+    """Where the character class opened at `at` closes ("[^]a]": a "]" first is a member)."""
+    at += 2 if pattern.startswith("[^", at) else 1
+    at += pattern.startswith("]", at)
+    while pattern[at] != "]":
+        at += 2 if pattern[at] == "\\" else 1
+    return at

@@ -35,7 +35,7 @@ from bot.safety.concepts import (
     read_concepts,
 )
 from bot.safety.model import MODEL_FILE, TextModel, concept_features, read_model
-from bot.safety.patterns import compiled, normalize_pattern
+from bot.safety.patterns import alternatives, compiled, normalize_pattern, problem_with
 from bot.textnorm import normalize
 
 try:  # the regex parser is private; without it every rule is simply tried at every word
@@ -97,15 +97,20 @@ class RuleIndex:
     """
 
     def __init__(self, layers: list[list[Rule]]) -> None:
-        rules = [rule for layer in layers for rule in layer]
         self._by_word: dict[str, set[int]] = {}
         self._by_char: dict[str, set[int]] = {c: set() for c in _WORD_CHARS}
         self._by_anchor: dict[str, set[int]] = {}
         self._unanchored: dict[str, set[int]] = {c: set() for c in _WORD_CHARS}
-        """First letter -> rules that need no word the parse can name: a text with
+        """First letter -> entries that need no word the parse can name: a text with
         no word beginning with the letter cannot wake them."""
-        for index, rule in enumerate(rules):
-            parsed = _parse(normalize_pattern(rule.pattern))
+        per_layer = [
+            [(rule, piece) for rule in layer for piece in alternatives(rule.pattern)]
+            for layer in layers
+        ]
+        entries = [piece for layer in per_layer for _, piece in layer]
+        for index, piece in enumerate(entries):
+            # parsed one at a time: the parse trees of all of them would weigh 100 MB
+            parsed = _parse(normalize_pattern(piece))
             anchors = None if parsed is None else _needed_words(parsed, True, True)
             for anchor in anchors or ():
                 self._by_anchor.setdefault(anchor, set()).add(index)
@@ -127,8 +132,10 @@ class RuleIndex:
         self.scan = lru_cache(maxsize=64)(self._scan)
         """Every layer scans the same text in turn, unless one blanked part of it."""
         self.layers: list[RuleSet] = []
-        for layer in layers:
-            self.layers.append(RuleSet(self, layer, sum(len(done.rules) for done in self.layers)))
+        offset = 0
+        for layer, layer_entries in zip(layers, per_layer, strict=True):
+            self.layers.append(RuleSet(self, layer, layer_entries, offset))
+            offset += len(layer_entries)
 
     def _find_with_word(self, word: str) -> int:
         """Rules that need this word, or a word beginning like it, or that can start
@@ -164,12 +171,15 @@ class RuleSet:
     """One layer of a `RuleIndex` (music idioms, negations, crisis rules, concepts):
     its rules are bits `offset` to `offset + len(rules)` of the index's sets."""
 
-    def __init__(self, index: RuleIndex, rules: list[Rule], offset: int) -> None:
+    def __init__(
+        self, index: RuleIndex, rules: list[Rule], entries: list[tuple[Rule, str]], offset: int
+    ) -> None:
         self.rules = rules
-        self._each = [compiled(rule.pattern) for rule in rules]
+        self._each = [compiled(piece) for _, piece in entries]
+        self._rule_of = [rule for rule, _ in entries]
         self._index = index
         self._offset = offset
-        self._mask = ((1 << len(rules)) - 1) << offset
+        self._mask = ((1 << len(entries)) - 1) << offset
 
     def _starts(self, text: str) -> Iterator[tuple[int, int, list[int]]]:
         """(word index, position, candidate rules) at each word where some rule may match."""
@@ -190,7 +200,7 @@ class RuleSet:
                 found = self._each[index].match(text, pos)
                 if found is not None:
                     resume = max(found.end(), pos + 1)
-                    yield pos, found.end(), self.rules[index]
+                    yield pos, found.end(), self._rule_of[index]
                     break
 
     def first(self, text: str) -> Rule | None:
@@ -200,9 +210,12 @@ class RuleSet:
         """(word index, rule) for every rule matching at every word start: overlaps
         allowed, so one span can carry two concepts ("cortarme": SELF_HARM and SELF)."""
         for n, pos, indexes in self._starts(text):
+            last = None
             for index in indexes:
-                if self._each[index].match(text, pos):
-                    yield n, self.rules[index]
+                rule = self._rule_of[index]
+                if rule is not last and self._each[index].match(text, pos):
+                    last = rule
+                    yield n, rule
 
     def blank(self, text: str) -> str:
         pieces, last = [], 0
@@ -730,15 +743,11 @@ def _read_rule(
         problems.append(
             Problem(path, line, f"{where}.category", f"must be one of {sorted(CATEGORIES)}")
         )
-    if "\\b" in pattern or "(?P<" in pattern:
-        problems.append(Problem(path, line, f"{where}.pattern", "no \\b or named groups"))
-    try:
-        compiled(pattern)
-    except re.error as exc:
-        problems.append(Problem(path, line, f"{where}.pattern", f"bad pattern: {exc.msg}"))
-    else:
-        if _can_end_in_space(pattern):
-            problems.append(Problem(path, line, f"{where}.pattern", DEAD_ENDING))
+    wrong = problem_with(pattern)
+    if wrong is None and any(map(_can_end_in_space, alternatives(pattern))):
+        wrong = DEAD_ENDING
+    if wrong is not None:
+        problems.append(Problem(path, line, f"{where}.pattern", wrong))
     if not problems:
         target.append(Rule(rule_id, pattern, str(category) if category else None))
     return problems
