@@ -55,12 +55,16 @@ def word_pairs(text: str) -> list[str]:
     """Neighbouring words ("b=want die"), then words one apart ("s=want die" for
     "want to die", "me ... matar"), each once, in order of appearance; never
     across a blanked span."""
+    neighbours, one_apart = _pairs(text)
+    return [*itertools.starmap(_BIGRAM, neighbours), *itertools.starmap(_SKIP, one_apart)]
+
+
+def _pairs(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(neighbouring words, words one apart), each pair once, in order."""
     runs = [part.split() for part in text.split(BREAK)] if BREAK in text else [text.split()]
-    pairs = itertools.chain(
-        *(map(_BIGRAM, words, words[1:]) for words in runs),
-        *(map(_SKIP, words, words[2:]) for words in runs),
-    )
-    return list(dict.fromkeys(pairs))
+    neighbours = itertools.chain.from_iterable(map(itertools.pairwise, runs))
+    one_apart = itertools.chain.from_iterable(zip(w, w[2:], strict=False) for w in runs)
+    return list(dict.fromkeys(neighbours)), list(dict.fromkeys(one_apart))
 
 
 _BIGRAM = "b={} {}".format
@@ -116,6 +120,10 @@ class TextModel:
         self.bias = bias
         self.threshold = threshold
         self._word_score = lru_cache(maxsize=65536)(self._score_word)
+        self._neighbours = _pair_weights(weights, "b=")
+        self._one_apart = _pair_weights(weights, "s=")
+        """Pair weights by pairs of words: looking a pair up then needs no new
+        string, and its words' hashes are already known (about twice as fast)."""
 
     def _score_word(self, word: str) -> tuple[float, int]:
         get = self.weights.get
@@ -125,14 +133,20 @@ class TextModel:
     def score(self, text: str, concepts: Sequence[str] = ()) -> float:
         """bias + (sum of the weights of every feature) / sqrt(number of features):
         the same length normalisation as in training, so long messages do not win
-        by sheer size. Word parts are cached: people reuse words."""
+        by sheer size. Word parts are cached: people reuse words. Summed in the
+        order of `features`, so the score is the same to the last bit."""
         scored = list(map(self._word_score, distinct_words(text)))
-        others = [*word_pairs(text), *concepts]
+        neighbours, one_apart = _pairs(text)
         zeros = itertools.repeat(0.0)
         total = sum(
-            itertools.chain(map(itemgetter(0), scored), map(self.weights.get, others, zeros))
+            itertools.chain(
+                map(itemgetter(0), scored),
+                map(self._neighbours.get, neighbours, zeros),
+                map(self._one_apart.get, one_apart, zeros),
+                map(self.weights.get, concepts, zeros),
+            )
         )
-        count = sum(map(itemgetter(1), scored)) + len(others)
+        count = sum(map(itemgetter(1), scored)) + len(neighbours) + len(one_apart) + len(concepts)
         return self.bias + (total / math.sqrt(count) if count else 0.0)
 
     def fires(self, text: str, concepts: Sequence[str] = ()) -> bool:
@@ -151,6 +165,15 @@ class TextModel:
                 totals[feature] = totals.get(feature, 0.0) + weight * scale
         ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
         return [(name, round(weight, 3)) for name, weight in ranked[:top]]
+
+
+def _pair_weights(weights: Mapping[str, float], kind: str) -> dict[tuple[str, str], float]:
+    pairs = {}
+    for name, weight in weights.items():
+        if name.startswith(kind) and " " in name:
+            first, second = name[len(kind) :].split(" ")
+            pairs[first, second] = weight
+    return pairs
 
 
 def write_model(path: Path, model: TextModel, header: Header, notes: list[str]) -> None:
