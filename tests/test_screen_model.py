@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 
 import pytest
@@ -204,13 +203,12 @@ def test_features_telling_the_classes_apart_get_the_larger_input_scale() -> None
     assert calm_only > crisis_leaning  # telling either way: calm evidence counts too
 
 
-def test_weights_survive_the_file_and_load_fast(tmp_path: Path, services: Services) -> None:
+def test_weights_survive_the_file(tmp_path: Path, services: Services) -> None:
+    """Loading speed is measured by `bench`, which prints the load time, not asserted here."""
     model = model_of(services)
     header = read_model(PROJECT_ROOT / "safety" / MODEL_FILE)[1]
     write_model(tmp_path / MODEL_FILE, model, header, ["note"])
-    start = time.perf_counter()
     again, again_header = read_model(tmp_path / MODEL_FILE)
-    assert time.perf_counter() - start < 0.5
     assert again_header == header and again.weights == model.weights
     text, concepts = services.screen.analyse("i want to stop being alive")
     assert again.score(text, concepts) == model.score(text, concepts)
