@@ -44,12 +44,9 @@ def alternatives(pattern: str) -> list[str]:
     own, since one vague alternative would otherwise have the whole rule tried at
     every word; tried in order, they find what the whole finds, as a regex tries
     its alternatives in that order too."""
-    try:
-        while _wraps_all(pattern):
-            pattern = pattern[3:-1]
-        cuts = [at for at, char, depth in _syntax(pattern) if char == "|" and depth == 0]
-    except IndexError:  # a "[" never closed: compiling the whole will say so
-        return [pattern]
+    while _wraps_all(pattern):
+        pattern = pattern[3:-1]
+    cuts = [at for at, char, depth in _syntax(pattern) if char == "|" and depth == 0]
     return [pattern[start + 1 : end] for start, end in pairwise([-1, *cuts, len(pattern)])]
 
 
@@ -59,26 +56,19 @@ def _wraps_all(pattern: str) -> bool:
     return pattern.startswith("(?:") and next(closed, None) == len(pattern) - 1
 
 
+_TOKEN = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[()|]", re.DOTALL)
+"""An escape, a character class ("[^]a]": a "]" first is a member), or a group
+or alternation mark: read in C, since every pattern is read at each start."""
+_DEPTH = {"(": 1, ")": -1, "|": 0}
+
+
 def _syntax(pattern: str) -> Iterator[tuple[int, str, int]]:
     """(position, character, group depth after it) of each "(", ")" and "|" that is
-    syntax: not escaped, not in a character class."""
-    depth, at = 0, 0
-    while at < len(pattern):
-        char = pattern[at]
-        if char == "\\":
-            at += 1
-        elif char == "[":
-            at = _class_end(pattern, at)
-        elif char in "()|":
-            depth += {"(": 1, ")": -1, "|": 0}[char]
-            yield at, char, depth
-        at += 1
-
-
-def _class_end(pattern: str, at: int) -> int:
-    """Where the character class opened at `at` closes ("[^]a]": a "]" first is a member)."""
-    at += 2 if pattern.startswith("[^", at) else 1
-    at += pattern.startswith("]", at)
-    while pattern[at] != "]":
-        at += 2 if pattern[at] == "\\" else 1
-    return at
+    syntax: not escaped, not in a character class. (An unclosed "[" is left for
+    compiling to report.)"""
+    depth = 0
+    for token in _TOKEN.finditer(pattern):
+        change = _DEPTH.get(token.group())
+        if change is not None:
+            depth += change
+            yield token.start(), token.group(), depth
