@@ -190,9 +190,11 @@ class RuleSet:
         positions, alive, lives = self._index.scan(text)
         if not alive & self._mask:
             return
-        mine = list(map(and_, lives, repeat(self._mask)))
-        for n in compress(range(len(mine)), mine):
-            yield n, positions[n], _indexes(mine[n] >> self._offset)
+        mask, offset = self._mask, self._offset
+        for n in compress(range(len(lives)), lives):
+            mine = lives[n] & mask
+            if mine:
+                yield n, positions[n], _indexes(mine >> offset)
 
     def _hits(self, text: str) -> Iterator[tuple[int, int, Rule]]:
         """Non-overlapping matches, left to right, each starting at a word start."""
