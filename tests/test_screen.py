@@ -335,6 +335,19 @@ def test_slang_and_near_misses_stay_calm(services: Services, text: str) -> None:
     assert not services.screen.screen(text).crisis, services.screen.screen(text).rule
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "as vozes dizem para eu me cortar",  # "eu me cortava" is past; this is not
+        "je veux couper le son de ma vie pour toujours",  # not the mixing desk's "couper le son"
+    ],
+)
+def test_idioms_and_past_forms_do_not_hide_a_crisis(services: Services, text: str) -> None:
+    """Blanking runs before the crisis rules: a blanked crisis reaches only the model."""
+    assert services.screen.analyse(normalize(text))[0] == normalize(text)
+    assert services.screen.screen(text).crisis
+
+
 def test_the_rule_index_never_loses_a_match(services: Services, paths: Paths) -> None:
     """The indexes (words a rule needs, first words, word beginnings, first letters)
     are derived from the regex parse tree; for the shipped rules they must find
