@@ -81,6 +81,33 @@ class Rule:
     category: str | None
 
 
+class Shape(NamedTuple):
+    """What indexing and checking need from an alternative's parse tree, which is
+    dropped once read: the parse trees of all of them would weigh 100 MB."""
+
+    anchors: set[str] | None
+    """Words one of which every match contains (see `_needed_words`)."""
+    first_words: set[str] | None
+    first_chars: set[str] | None
+    """Letters a match can start with, read only when its first words are unknown."""
+    ends_in_space: bool
+    """A way through it ends in a space: dead, since a match must end a word."""
+
+
+def shape_of(piece: str) -> Shape:
+    parsed = _parse(normalize_pattern(piece))
+    if parsed is None:
+        return Shape(None, None, None, False)
+    words = _first_words(parsed)
+    last, _ = _first_of(parsed, reverse=True)
+    return Shape(
+        _needed_words(parsed, True, True),
+        words,
+        _first_chars(parsed) if words is None else None,
+        last is not None and " " in last,
+    )
+
+
 class RuleIndex:
     """All of the screen's rule sets, indexed together so that a text meets only the
     few rules it could match, and each word is looked up once for all of them.
@@ -100,7 +127,9 @@ class RuleIndex:
     tried at every word (regex attempts per message went from 11 to 6).
     """
 
-    def __init__(self, layers: list[list[Rule]]) -> None:
+    def __init__(self, layers: list[list[Rule]], shapes: dict[str, Shape] | None = None) -> None:
+        """`shapes`: alternatives already parsed (checking rule files parses them), by
+        alternative; the rest are parsed here."""
         self._by_word: dict[str, set[int]] = {}
         self._by_char: dict[str, set[int]] = {c: set() for c in _WORD_CHARS}
         self._by_anchor: dict[str, set[int]] = {}
@@ -113,20 +142,17 @@ class RuleIndex:
         ]
         entries = [piece for layer in per_layer for _, piece in layer]
         for index, piece in enumerate(entries):
-            # parsed one at a time: the parse trees of all of them would weigh 100 MB
-            parsed = _parse(normalize_pattern(piece))
-            anchors = None if parsed is None else _needed_words(parsed, True, True)
-            for anchor in anchors or ():
+            shape = (shapes or {}).get(piece) or shape_of(piece)
+            for anchor in shape.anchors or ():
                 self._by_anchor.setdefault(anchor, set()).add(index)
-            words = None if parsed is None else _first_words(parsed)
-            if words is not None:
-                for word in words:
+            if shape.first_words is not None:
+                for word in shape.first_words:
                     self._by_word.setdefault(word, set()).add(index)
                 continue
-            starts = None if parsed is None else _first_chars(parsed)
+            starts = shape.first_chars
             for char in _WORD_CHARS if starts is None else starts & set(_WORD_CHARS):
                 self._by_char[char].add(index)
-                if anchors is None:
+                if shape.anchors is None:
                     self._unanchored[char].add(index)
         self._prefix_sizes = _prefix_sizes(self._by_word)
         self._anchor_prefix_sizes = _prefix_sizes(self._by_anchor)
@@ -543,6 +569,7 @@ class CrisisScreen:
         concepts: Iterable[Concepts] = (),
         combos: Iterable[Combo] = (),
         model: TextModel | None = None,
+        shapes: dict[str, Shape] | None = None,
     ) -> None:
         concept_rules = [
             Rule(lang.lang, term, name)
@@ -550,7 +577,7 @@ class CrisisScreen:
             for name, terms in lang.terms.items()
             for term in terms
         ]
-        index = RuleIndex([safe, negated, rules, concept_rules])
+        index = RuleIndex([safe, negated, rules, concept_rules], shapes)
         self._safe, self._negated, self._crisis, self._concepts = index.layers
         self._combos = ComboBook(combos)
         self.model = model
@@ -584,6 +611,7 @@ class CrisisScreen:
             found.concepts,
             [combo for _, combo in found.combos],
             model,
+            found.shapes,
         )
 
     @property
@@ -676,6 +704,8 @@ class _Loaded:
     concepts: list[Concepts] = field(default_factory=list)
     combos: list[tuple[Path, Combo]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    shapes: dict[str, Shape] = field(default_factory=dict)
+    """Each rule alternative as checking parsed it, so that indexing need not again."""
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -704,7 +734,7 @@ def _read_rules(path: Path, found: _Loaded) -> None:
             problems.append(Problem(path, line_of(raw, section), section, "must be a list"))
             continue
         for i, item in enumerate(items):
-            problems += _read_rule(path, section, i, item, target, found.seen)
+            problems += _read_rule(path, section, i, item, target, found)
     lang = raw.get("lang")
     concepts, concept_problems = read_concepts(path, raw, str(lang) if lang else None)
     problems += concept_problems
@@ -721,18 +751,8 @@ DEAD_ENDING = (
 )
 
 
-def _can_end_in_space(pattern: str) -> bool:
-    """Normalised text never ends a word with a space, so such a path is dead: an
-    author's intent silently lost, never a refinement."""
-    parsed = _parse(normalize_pattern(pattern))
-    if parsed is None:
-        return False
-    last, _ = _first_of(parsed, reverse=True)
-    return last is not None and " " in last
-
-
 def _read_rule(
-    path: Path, section: str, i: int, item: Any, target: list[Rule], seen: set[str]
+    path: Path, section: str, i: int, item: Any, target: list[Rule], found: _Loaded
 ) -> list[Problem]:
     where = f"{section}[{i}]"
     line = line_of(item)
@@ -743,16 +763,21 @@ def _read_rule(
     problems = []
     if not re.fullmatch(r"[a-z0-9_]+", rule_id):
         problems.append(Problem(path, line, f"{where}.id", f"{rule_id!r}: use a-z, 0-9, _"))
-    if rule_id in seen:
+    if rule_id in found.seen:
         problems.append(Problem(path, line, f"{where}.id", f"{rule_id!r} is used twice"))
-    seen.add(rule_id)
+    found.seen.add(rule_id)
     if section == "rules" and category not in CATEGORIES:
         problems.append(
             Problem(path, line, f"{where}.category", f"must be one of {sorted(CATEGORIES)}")
         )
     wrong = problem_with(pattern)
-    if wrong is None and any(map(_can_end_in_space, alternatives(pattern))):
-        wrong = DEAD_ENDING
+    if wrong is None:
+        # normalised text never ends a word with a space, so such a path is dead:
+        # an author's intent silently lost, never a refinement
+        shapes = {piece: shape_of(piece) for piece in alternatives(pattern)}
+        found.shapes.update(shapes)
+        if any(shape.ends_in_space for shape in shapes.values()):
+            wrong = DEAD_ENDING
     if wrong is not None:
         problems.append(Problem(path, line, f"{where}.pattern", wrong))
     if not problems:
