@@ -21,6 +21,7 @@ from bot.safety.training import (
     ALWAYS_TRAINED,
     CORPUS,
     CRISIS_SETS,
+    FOLDS,
     INTENT_SETS,
     MAX_SCALE,
     MIN_SCALE,
@@ -28,6 +29,7 @@ from bot.safety.training import (
     choose_threshold,
     figures,
     fingerprint,
+    group_sources,
     input_scales,
     out_of_fold_scores,
     read_examples,
@@ -181,16 +183,27 @@ def test_training_is_deterministic(examples: list[Example]) -> None:
 def test_cross_validation_scores_each_source_unseen_and_reports_each_fold(
     examples: list[Example],
 ) -> None:
-    sources = sorted({e.source for e in examples} - {ALWAYS_TRAINED})[:3]
+    sources = sorted({e.source for e in examples} - {ALWAYS_TRAINED})[:4]
     sample = [e for e in examples[::10] if e.source in sources]
     told: list[str] = []
-    scored = out_of_fold_scores(sample, told.append)
+    scored = out_of_fold_scores(sample, told.append, folds=3)
     assert sorted(e.raw for e, _ in scored) == sorted(e.raw for e in sample)
-    assert told == [f"fold {n}/3: {source} scored" for n, source in enumerate(sources, 1)]
-    held_out = sources[0]
-    unseen = train([e for e in sample if e.source != held_out])
-    first = next(e for e in sample if e.source == held_out)
+    groups = group_sources(sample, folds=3)
+    assert len(told) == 3 and all(
+        line.startswith(f"fold {n}/3: ") for n, line in enumerate(told, 1)
+    )
+    held_out = groups[0]
+    unseen = train([e for e in sample if e.source not in held_out])
+    first = next(e for e in sample if e.source in held_out)
     assert {e.raw: s for e, s in scored}[first.raw] == unseen.score(first.text, first.concepts)
+
+
+def test_folds_keep_each_source_whole_and_about_the_same_size(examples: list[Example]) -> None:
+    groups = group_sources(examples)
+    sources = [s for group in groups for s in group]
+    assert sorted(sources) == sorted({e.source for e in examples} - {ALWAYS_TRAINED})
+    sizes = [sum(e.source in group for e in examples) for group in groups]
+    assert len(groups) == FOLDS and max(sizes) < 1.2 * min(sizes)
 
 
 def test_features_telling_the_classes_apart_get_the_larger_input_scale() -> None:

@@ -7,9 +7,10 @@ questions), every intent example and every intent dev item. Held-out sets are
 never read. Texts are blanked by the screen's own idiom and negation rules
 first, so the model learns on what it will see.
 
-The threshold comes from cross-validation that leaves one source out at a time
-(one writer's file): a new message comes from a new writer, and a model scored
-on the writer it learned from looks better than it is. The threshold is the
+The threshold comes from cross-validation that leaves whole sources out (one
+writer's file is never split between folds): a new message comes from a new
+writer, and a model scored on the writer it learned from looks better than it
+is. The threshold is the
 lowest at which the out-of-fold false-alarm rate stays within budget, both on
 all negatives and on the hard ones (slang and distress written to look like a
 crisis): a tight budget on all languages pooled, and a looser one in each. A
@@ -58,6 +59,12 @@ MAX_FALSE_ALARMS = 0.02
 """Out of fold, all languages together."""
 MAX_FALSE_ALARMS_PER_LANGUAGE = 0.03
 """Out of fold, in each language: the product's goal."""
+FOLDS = 10
+"""Sources are dealt into this many folds. One fold per source (120 of them)
+took over an hour on two cores; ten take six minutes, each model trained on
+90 % of the texts. On the same data the threshold moved from 1.017 to 1.057 and
+out-of-fold recall at 2 % false alarms from 0.937 to 0.932 (each model saw less),
+and not one verdict changed on the held-out sets or on 3,036 fresh lines."""
 EPOCHS = 12
 AVERAGE_FROM_EPOCH = 1
 """The weights are averaged over the epochs after this many."""
@@ -90,7 +97,7 @@ class Example:
     hard: bool
     """A non-crisis item written to look like one (slang, distress)."""
     source: str = ALWAYS_TRAINED
-    """The file it came from: cross-validation leaves one source out at a time."""
+    """The file it came from: cross-validation keeps each source in one fold."""
 
 
 Analyse = Callable[[str], tuple[str, list[str]]]
@@ -226,24 +233,52 @@ def input_scales(counts: Sequence[Sequence[int]]) -> list[float]:
     return [min(MAX_SCALE, MIN_SCALE + abs(math.log(ratio))) for ratio in ratios]
 
 
-def _scores_without(examples: Sequence[Example], source: str) -> list[tuple[Example, float]]:
-    model = train([e for e in examples if e.source != source])
-    return [(e, model.score(e.text, e.concepts)) for e in examples if e.source == source]
+def group_sources(examples: Sequence[Example], folds: int = FOLDS) -> list[list[str]]:
+    """Sources dealt into folds of about the same number of texts, largest source
+    first into the smallest fold; the always-trained source is in none."""
+    sizes: dict[str, int] = {}
+    for e in examples:
+        if e.source != ALWAYS_TRAINED:
+            sizes[e.source] = sizes.get(e.source, 0) + 1
+    groups: list[list[str]] = [[] for _ in range(min(folds, len(sizes)))]
+    totals = [0] * len(groups)
+    for source in sorted(sizes, key=lambda s: (-sizes[s], s)):
+        smallest = totals.index(min(totals))
+        groups[smallest].append(source)
+        totals[smallest] += sizes[source]
+    return [sorted(group) for group in groups]
+
+
+_worker_examples: Sequence[Example] = ()
+
+
+def _receive(examples: Sequence[Example]) -> None:
+    """Each worker process gets the examples once, not once per fold."""
+    global _worker_examples
+    _worker_examples = examples
+
+
+def _scores_without(sources: Sequence[str]) -> list[tuple[Example, float]]:
+    left_out = set(sources)
+    model = train([e for e in _worker_examples if e.source not in left_out])
+    return [(e, model.score(e.text, e.concepts)) for e in _worker_examples if e.source in left_out]
 
 
 def out_of_fold_scores(
-    examples: Sequence[Example], progress: Progress = _quiet
+    examples: Sequence[Example], progress: Progress = _quiet, folds: int = FOLDS
 ) -> list[tuple[Example, float]]:
     """Each example (but the always-trained) with its score by a model that never
     saw its source. The folds train in parallel, one process per core: each is
     seeded, so the figures do not depend on how many there are."""
-    sources = sorted({e.source for e in examples} - {ALWAYS_TRAINED})
+    groups = group_sources(examples, folds)
     scored: list[tuple[Example, float]] = []
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        parts = pool.map(_scores_without, [examples] * len(sources), sources)
-        for done, (source, part) in enumerate(zip(sources, parts, strict=True), 1):
+    with ProcessPoolExecutor(
+        max_workers=os.cpu_count() or 1, initializer=_receive, initargs=(examples,)
+    ) as pool:
+        parts = pool.map(_scores_without, groups)
+        for done, (group, part) in enumerate(zip(groups, parts, strict=True), 1):
             scored += part
-            progress(f"fold {done}/{len(sources)}: {source} scored")
+            progress(f"fold {done}/{len(groups)}: {len(part)} texts of {len(group)} sources scored")
     return scored
 
 
@@ -328,7 +363,7 @@ def build(
     """Train on everything, with the threshold cross-validation chose; the notes are
     the cross-validated figures (the model alone, and with rules and combos)."""
     examples = read_examples(root, screen.analyse)
-    progress(f"{len(examples)} training texts; cross-validating, one source left out at a time")
+    progress(f"{len(examples)} training texts; cross-validating in {FOLDS} folds of whole sources")
     scored = out_of_fold_scores(examples, progress)
     tested, scores = [e for e, _ in scored], [s for _, s in scored]
     threshold = choose_threshold(tested, scores)
@@ -341,7 +376,7 @@ def build(
     header = Header(threshold, model.bias, fingerprint(examples))
     notes = [
         "The crisis screen's model: generated by `python -m bot train-screen`; do not edit.",
-        f"{len(examples)} training texts; cross-validation leaving one source out"
+        f"{len(examples)} training texts; cross-validation in {FOLDS} folds of whole sources"
         f" ({len(tested)} texts scored), threshold {threshold}",
         "model alone, out of fold:",
         *(alone[lang].line(lang) for lang in alone),
