@@ -177,6 +177,25 @@ def test_a_rule_with_a_path_ending_in_a_space_is_refused(tmp_path: Path) -> None
     assert s.screen("just switch me off").rule == "en_off"
 
 
+def test_a_rule_tried_at_every_word_is_refused(tmp_path: Path) -> None:
+    """A whole-text guard first and articles next: nothing tells the index where it can
+    start or what it needs, so every message would pay for it at nearly every word."""
+    owner = "(?:the|a|my|his|her|our|your|one)"
+    slow = f"(?!.*how many){owner} ?(?:\\w+ )?(?:character|hero)(?: \\w+){{1,5}}"
+    write_rules(
+        tmp_path, "en.yaml", f"lang: en\nsafe:\n  - id: en_safe_hero\n    pattern: '{slow}'\n"
+    )
+    with pytest.raises(DataError) as caught:
+        CrisisScreen.from_dir(tmp_path)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(3, "safe[0].pattern")]
+    mended = f"{owner} (?:\\w+ )?(?:character|hero)(?!.*how many)(?: \\w+){{1,5}}"
+    write_rules(
+        tmp_path, "en.yaml", f"lang: en\nsafe:\n  - id: en_safe_hero\n    pattern: '{mended}'\n"
+    )
+    blanked, _ = CrisisScreen.from_dir(tmp_path).analyse("in the play my hero dies at the end")
+    assert "hero" not in blanked and blanked.startswith("in the play")
+
+
 # ---------------------------------------------- the shipped data, as people write
 
 COMBO_EXAMPLES = [

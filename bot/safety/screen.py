@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import re
+import string
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, reduce
@@ -749,6 +750,24 @@ DEAD_ENDING = (
     "a way through it ends in a space, so it never matches (a match must end where a word"
     " ends): put the space inside the optional part, 'me(?: off)?' not 'me (?:off)?'"
 )
+TRIED_EVERYWHERE = (
+    "no word it needs and no first word can be read from it, so it is tried at almost"
+    " every word of every message (one such safe idiom cost 30 % of the screen's time):"
+    " begin each alternative with its words, and put a lookahead after them"
+)
+MAX_FIRST_LETTERS = 4
+"""An alternative known only by the letters it may start with is tried at every word
+starting with one of them: a few are cheap, most of the alphabet is not."""
+
+
+def _tried_everywhere(shape: Shape) -> bool:
+    if shape.anchors is not None or shape.first_words is not None:
+        return False
+    letters = set(string.ascii_lowercase)
+    return (
+        len(letters if shape.first_chars is None else shape.first_chars & letters)
+        > MAX_FIRST_LETTERS
+    )
 
 
 def _read_rule(
@@ -778,6 +797,8 @@ def _read_rule(
         found.shapes.update(shapes)
         if any(shape.ends_in_space for shape in shapes.values()):
             wrong = DEAD_ENDING
+        elif any(_tried_everywhere(shape) for shape in shapes.values()):
+            wrong = TRIED_EVERYWHERE
     if wrong is not None:
         problems.append(Problem(path, line, f"{where}.pattern", wrong))
     if not problems:
