@@ -10,14 +10,14 @@ first, so the model learns on what it will see.
 The threshold comes from cross-validation that leaves whole sources out (one
 writer's file is never split between folds): a new message comes from a new
 writer, and a model scored on the writer it learned from looks better than it
-is. The threshold is the
-lowest at which the out-of-fold false-alarm rate stays within budget, both on
-all negatives and on the hard ones (slang and distress written to look like a
-crisis): a tight budget on all languages pooled, and a looser one in each. A
-tight bound per language let a handful of one language's near misses decide
-the threshold, which then jumped when a few training texts changed (resampling
-the scores moved it by 0.14; the pooled budget, by 0.04). The out-of-fold
-recall at that threshold is the honest estimate of recall on unseen wording.
+is. The threshold is the lowest at which the out-of-fold false-alarm rate stays
+within budget, both on all negatives and on the hard ones (slang and distress
+written to look like a crisis): a tight budget on all languages pooled, and a
+looser one in each. A tight bound per language let a handful of one language's
+near misses decide the threshold, which then jumped when a few training texts
+changed (resampling the scores moved it by 0.14; the pooled budget, by 0.04).
+The out-of-fold recall at that threshold is the honest estimate of recall on
+unseen wording.
 """
 
 from __future__ import annotations
