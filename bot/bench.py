@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.classify import classify_text
-from bot.config import PROJECT_ROOT, Paths
+from bot.config import LANGUAGES, PROJECT_ROOT, Paths
 from bot.engine import Engine, Services
 from bot.evaluate import read_items
 from bot.handoff.channel import Notice
@@ -56,6 +56,23 @@ def _time_each(func: Callable[[str], object], texts: list[str], count: int) -> l
         func(text)
         latencies.append(clock() - start)
     return latencies
+
+
+def _costliest_rules(services: Services, texts: list[str], top: int = 5) -> str:
+    """Where the screen's regex time goes, by rule: a new rule that costs more than
+    it should shows up here before it shows up in the mean."""
+    cost: dict[str, float] = {}
+    with services.screen.timed(cost):
+        _time_each(lambda t: services.screen.screen(clean_input(t)), texts, len(texts))
+    per_message = {
+        f"{rule} concepts" if rule in LANGUAGES else rule: seconds / len(texts) * 1e6
+        for rule, seconds in cost.items()
+    }
+    ranked = sorted(per_message.items(), key=lambda item: -item[1])[:top]
+    return (
+        f"{'screen regexes, per message':28} {sum(per_message.values()):.1f} µs;"
+        f" costliest: {', '.join(f'{rule} {us:.1f}' for rule, us in ranked)}"
+    )
 
 
 def _line(name: str, latencies: list[float], wall: float) -> str:
@@ -148,6 +165,7 @@ def run(paths: Paths, messages: int, users: int) -> str:
         start = time.perf_counter()
         latencies = _time_each(func, texts, messages)
         out.append(_line(name, latencies, time.perf_counter() - start))
+    out.append(_costliest_rules(services, texts))
     logging.getLogger("bot.engine").setLevel(logging.ERROR)  # a crisis log line per turn
     latencies, wall = asyncio.run(_engine_turns(services, texts, messages, users))
     out.append(_line(f"engine turns, SQLite, {users} users", latencies, wall))

@@ -196,6 +196,20 @@ def test_a_rule_tried_at_every_word_is_refused(tmp_path: Path) -> None:
     assert "hero" not in blanked and blanked.startswith("in the play")
 
 
+def test_bench_can_see_what_each_rule_costs_and_the_screen_is_plain_again_after() -> None:
+    rules = [Rule("en_die", "want to die", "suicide"), Rule("en_kms", "kms", "suicide")]
+    s = CrisisScreen(
+        safe=[Rule("en_safe_killed_it", "killed it", None)], negated=[], rules=rules, lexicon=[]
+    )
+    cost: dict[str, float] = {}
+    with s.timed(cost):
+        assert s.screen("we killed it and i want to die").rule == "en_die"
+    assert set(cost) == {"en_safe_killed_it", "en_die"} and min(cost.values()) > 0
+    before = dict(cost)
+    assert s.screen("i want to die").rule == "en_die"
+    assert cost == before
+
+
 # ---------------------------------------------- the shipped data, as people write
 
 COMBO_EXAMPLES = [
