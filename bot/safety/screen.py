@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 import re
-import string
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -529,6 +528,7 @@ def _class_chars(av: Any) -> set[str] | None:
 
 
 _WORD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_LETTERS = frozenset(_WORD_CHARS[:26])
 
 
 def _first_chars(parsed: list[Any]) -> set[str] | None:
@@ -805,11 +805,8 @@ starting with one of them: a few are cheap, most of the alphabet is not."""
 def _tried_everywhere(shape: Shape) -> bool:
     if shape.anchors is not None or shape.first_words is not None:
         return False
-    letters = set(string.ascii_lowercase)
-    return (
-        len(letters if shape.first_chars is None else shape.first_chars & letters)
-        > MAX_FIRST_LETTERS
-    )
+    starts = _LETTERS if shape.first_chars is None else shape.first_chars & _LETTERS
+    return len(starts) > MAX_FIRST_LETTERS
 
 
 def _read_rule(
@@ -833,10 +830,10 @@ def _read_rule(
         )
     wrong = problem_with(pattern)
     if wrong is None:
-        # normalised text never ends a word with a space, so such a path is dead:
-        # an author's intent silently lost, never a refinement
         shapes = {piece: shape_of(piece) for piece in alternatives(pattern)}
         found.shapes.update(shapes)
+        # normalised text never ends a word with a space, so such a path is dead:
+        # an author's intent silently lost, never a refinement
         if any(shape.ends_in_space for shape in shapes.values()):
             wrong = DEAD_ENDING
         elif any(_tried_everywhere(shape) for shape in shapes.values()):
