@@ -23,6 +23,10 @@ _LIGATURES = str.maketrans(
 )
 """Letters that Unicode does not decompose into a base letter plus accent: without
 this "cœur" would lose its "œ" and become "c ur"."""
+_LATIN_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
+"""The accents Latin letters decompose into (U+034F, a joiner, is not an accent):
+removed in C, so that only text in other scripts needs the slower look at each
+character's combining class."""
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1+")
 _LEET_MAP = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
@@ -59,8 +63,9 @@ def normalize(text: str) -> str:
     delete apostrophes, squeeze repeats."""
     text = _JOINS.sub("", text.casefold())
     if not text.isascii():  # ASCII has no accents to strip
-        text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", text.translate(_LIGATURES)))
+        if not text.isascii():
+            text = "".join(ch for ch in text if not unicodedata.combining(ch))
     if _HAS_LEET.search(text):
         text = _LEET.sub(lambda m: _LEET_MAP[m.group()], text)
     text = _NON_WORD.sub(" ", text)

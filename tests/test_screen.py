@@ -68,6 +68,16 @@ def test_ligatures_are_spelled_out_not_dropped() -> None:
     assert screen("ma soeur veut mourir").screen("Ma sœur veut mourir").crisis
 
 
+def test_accents_go_whatever_the_script_and_however_they_were_typed() -> None:
+    # precomposed, typed as a letter plus a combining accent, an accent from
+    # outside the Latin block, and a joiner that is no accent (it splits words)
+    assert normalize("Ça me tue, j'ai tué le mix") == "ca me tue jai tue le mix"
+    assert normalize("nao aguento mais, ja\u0301 chega") == "nao aguento mais ja chega"
+    assert normalize("mo\u20d7rir") == "morir"
+    assert normalize("mo\u034frir") == "mo rir"
+    assert normalize("Кровь mo\u0301rir") == "morir"
+
+
 # ------------------------------------------------------------ concept combos
 
 

@@ -122,7 +122,8 @@ def test_where_rules_are_silent_the_model_answers_and_explains(
 ) -> None:
     verdict = services.screen.screen(text)
     assert verdict.crisis and verdict.rule == "model"
-    assert verdict.why and all(weight > 0 for _, weight in verdict.why)
+    why = services.screen.explain(text)
+    assert why and all(weight > 0 for _, weight in why)
 
 
 async def test_a_model_verdict_gets_the_crisis_reply_and_its_words_stay_out_of_logs(

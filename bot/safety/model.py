@@ -61,9 +61,13 @@ def word_pairs(text: str) -> list[str]:
 
 def _pairs(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(neighbouring words, words one apart), each pair once, in order."""
-    runs = [part.split() for part in text.split(BREAK)] if BREAK in text else [text.split()]
+    words = text.split()
+    runs = [part.split() for part in text.split(BREAK)] if BREAK in text else [words]
     neighbours = itertools.chain.from_iterable(map(itertools.pairwise, runs))
     one_apart = itertools.chain.from_iterable(zip(w, w[2:], strict=False) for w in runs)
+    if len(runs) == 1 and len(set(words)) == len(words):
+        # most texts: no word said twice, so no pair is either, and none to drop
+        return list(neighbours), list(one_apart)
     return list(dict.fromkeys(neighbours)), list(dict.fromkeys(one_apart))
 
 

@@ -64,9 +64,6 @@ class Verdict:
     level: Level
     rule: str | None = None
     category: str | None = None
-    why: tuple[tuple[str, float], ...] = ()
-    """For the model's verdicts: the features that pushed it over, with their share
-    of the score. They quote bits of the message: show them to reviewers, never log them."""
 
     @property
     def crisis(self) -> bool:
@@ -240,7 +237,9 @@ class RuleSet:
         mask, offset = self._mask, self._offset
         for n in compress(range(len(lives)), lives):
             mine = lives[n] & mask
-            if mine:
+            if mine.bit_count() == 1:  # most often: no new int to shift or split
+                yield n, positions[n], [mine.bit_length() - 1 - offset]
+            elif mine:
                 yield n, positions[n], _indexes(mine >> offset)
 
     def _hits(self, text: str) -> Iterator[tuple[int, int, Rule]]:
@@ -704,9 +703,19 @@ class CrisisScreen:
         if self.model is not None:
             concepts = _concept_names(hits)
             if self.model.fires(blanked, concepts):
-                why = tuple(self.model.explain(blanked, concepts))
-                return Verdict(Level.CRISIS, "model", None, why)
+                return Verdict(Level.CRISIS, "model")
         return verdict
+
+    def explain(self, raw_text: str) -> list[tuple[str, float]]:
+        """The model's features that pushed a text towards crisis most, with their share
+        of the score. They quote bits of the message: show them to reviewers, never
+        log them. Worked out when a reviewer asks, not with every verdict: it costs
+        more than the whole screen, and a crisis reply must not wait for it."""
+        text = normalize(raw_text)
+        if self.model is None or not text:
+            return []
+        _, blanked, hits = self._screen(text)
+        return self.model.explain(blanked, _concept_names(hits))
 
     def _blank(self, text: str) -> tuple[str, Rule | None]:
         text = self._safe.blank(text)
