@@ -12,7 +12,16 @@ from bot.config import Paths
 from bot.engine import Services
 from bot.safety.concepts import Combo, Concepts
 from bot.safety.patterns import compiled
-from bot.safety.screen import _WORD, CrisisScreen, Level, Rule, _needed_words, _parse
+from bot.safety.screen import (
+    _WORD,
+    DEAD_ENDING,
+    TRIED_EVERYWHERE,
+    CrisisScreen,
+    Level,
+    Rule,
+    _needed_words,
+    _parse,
+)
 from bot.textnorm import normalize
 from bot.yamlfile import DataError, load
 
@@ -204,6 +213,30 @@ def test_a_rule_tried_at_every_word_is_refused(tmp_path: Path) -> None:
     )
     blanked, _ = CrisisScreen.from_dir(tmp_path).analyse("in the play my hero dies at the end")
     assert "hero" not in blanked and blanked.startswith("in the play")
+
+
+def test_concept_terms_are_checked_as_rule_alternatives_are(tmp_path: Path) -> None:
+    """Concept terms are indexed and tried like rules: a term no word places is tried
+    at every word (a German one cost 2 us a message), and one ending in a space never
+    matches (three such sat unnoticed in the rule files)."""
+    write_rules(
+        tmp_path,
+        "en.yaml",
+        "lang: en\nconcepts:\n  ROPE:\n    - rope\n    - '\\w+ropes'\n"
+        "  TIME:\n    - tonight\n    - 'at (?!noon)'\n",
+    )
+    write_rules(
+        tmp_path,
+        "combos.yaml",
+        "combos:\n  - id: rope_plan\n    category: suicide\n    all: [ROPE, TIME]\n",
+    )
+    with pytest.raises(DataError) as caught:
+        CrisisScreen.from_dir(tmp_path)
+    found = {(p.line, p.field, p.message) for p in caught.value.problems}
+    assert found == {
+        (5, "concepts.ROPE[1]", TRIED_EVERYWHERE),
+        (8, "concepts.TIME[1]", DEAD_ENDING),
+    }
 
 
 def test_bench_can_see_what_each_rule_costs_and_the_screen_is_plain_again_after() -> None:

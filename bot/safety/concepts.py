@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -97,9 +97,12 @@ class Concepts:
 
 
 def read_concepts(
-    path: Path, raw: LineDict, lang: str | None
+    path: Path,
+    raw: LineDict,
+    lang: str | None,
+    check: Callable[[str], str | None] = problem_with,
 ) -> tuple[Concepts | None, list[Problem]]:
-    """A language file's `concepts:` section."""
+    """A language file's `concepts:` section; `check` says what is wrong with a term."""
     section = raw.get("concepts")
     if section is None:
         return None, []
@@ -121,7 +124,7 @@ def read_concepts(
             term_line = line_of(terms, i)
             if not isinstance(term, str) or not term.strip():
                 problems.append(Problem(path, term_line, f"{where}[{i}]", "must be a pattern"))
-            elif (wrong := problem_with(term)) is not None:
+            elif (wrong := check(term)) is not None:
                 problems.append(Problem(path, term_line, f"{where}[{i}]", wrong))
         concepts[name] = [str(t) for t in terms]
     lines = {name: line_of(section, name) for name in concepts}

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache, reduce
+from functools import lru_cache, partial, reduce
 from itertools import accumulate, compress, repeat
 from operator import add, and_, or_
 from pathlib import Path
@@ -788,7 +788,9 @@ def _read_rules(path: Path, found: _Loaded) -> None:
         for i, item in enumerate(items):
             problems += _read_rule(path, section, i, item, target, found)
     lang = raw.get("lang")
-    concepts, concept_problems = read_concepts(path, raw, str(lang) if lang else None)
+    concepts, concept_problems = read_concepts(
+        path, raw, str(lang) if lang else None, partial(_pattern_problem, shapes=found.shapes)
+    )
     problems += concept_problems
     if concepts is not None:
         found.concepts.append(concepts)
@@ -818,6 +820,24 @@ def _tried_everywhere(shape: Shape) -> bool:
     return len(starts) > MAX_FIRST_LETTERS
 
 
+def _pattern_problem(pattern: str, shapes: dict[str, Shape]) -> str | None:
+    """What is wrong with a rule's or a concept term's pattern, or None. Its
+    alternatives' shapes are kept in `shapes`, so that indexing need not parse
+    them again: concept terms are indexed like rules, and cost like them."""
+    wrong = problem_with(pattern)
+    if wrong is not None:
+        return wrong
+    found = {piece: shape_of(piece) for piece in alternatives(pattern)}
+    shapes.update(found)
+    # normalised text never ends a word with a space, so such a path is dead:
+    # an author's intent silently lost, never a refinement
+    if any(shape.ends_in_space for shape in found.values()):
+        return DEAD_ENDING
+    if any(_tried_everywhere(shape) for shape in found.values()):
+        return TRIED_EVERYWHERE
+    return None
+
+
 def _read_rule(
     path: Path, section: str, i: int, item: Any, target: list[Rule], found: _Loaded
 ) -> list[Problem]:
@@ -837,16 +857,7 @@ def _read_rule(
         problems.append(
             Problem(path, line, f"{where}.category", f"must be one of {sorted(CATEGORIES)}")
         )
-    wrong = problem_with(pattern)
-    if wrong is None:
-        shapes = {piece: shape_of(piece) for piece in alternatives(pattern)}
-        found.shapes.update(shapes)
-        # normalised text never ends a word with a space, so such a path is dead:
-        # an author's intent silently lost, never a refinement
-        if any(shape.ends_in_space for shape in shapes.values()):
-            wrong = DEAD_ENDING
-        elif any(_tried_everywhere(shape) for shape in shapes.values()):
-            wrong = TRIED_EVERYWHERE
+    wrong = _pattern_problem(pattern, found.shapes)
     if wrong is not None:
         problems.append(Problem(path, line, f"{where}.pattern", wrong))
     if not problems:
