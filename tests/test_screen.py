@@ -218,7 +218,7 @@ def test_a_rule_tried_at_every_word_is_refused(tmp_path: Path) -> None:
 def test_concept_terms_are_checked_as_rule_alternatives_are(tmp_path: Path) -> None:
     """Concept terms are indexed and tried like rules: a term no word places is tried
     at every word (a German one cost 2 us a message), and one ending in a space never
-    matches (three such sat unnoticed in the rule files)."""
+    matches (five such sat unnoticed in the rule files)."""
     write_rules(
         tmp_path,
         "en.yaml",
