@@ -23,7 +23,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.safety.patterns import problem_with
 from bot.yamlfile import LineDict, Problem, line_of
 
 NEAR = 3
@@ -100,9 +99,10 @@ def read_concepts(
     path: Path,
     raw: LineDict,
     lang: str | None,
-    check: Callable[[str], str | None] = problem_with,
+    check: Callable[[str], str | None],
 ) -> tuple[Concepts | None, list[Problem]]:
-    """A language file's `concepts:` section; `check` says what is wrong with a term."""
+    """A language file's `concepts:` section; `check` says what is wrong with a term
+    (the screen's check of its rules: terms are indexed and tried as rules are)."""
     section = raw.get("concepts")
     if section is None:
         return None, []
