@@ -23,7 +23,7 @@ from bot.safety.screen import (
     _parse,
 )
 from bot.textnorm import normalize
-from bot.yamlfile import DataError, load
+from bot.yamlfile import DataError, Problem, load
 
 
 def screen(*rules: str, safe: tuple[str, ...] = (), negated: tuple[str, ...] = ()) -> CrisisScreen:
@@ -158,6 +158,14 @@ def write_rules(directory: Path, name: str, text: str) -> None:
     (directory / name).write_text(text, encoding="utf-8")
 
 
+def refused(directory: Path, lines: str) -> list[Problem]:
+    """What loading an English rule file holding these lines refuses."""
+    write_rules(directory, "en.yaml", f"lang: en\n{lines}")
+    with pytest.raises(DataError) as caught:
+        CrisisScreen.from_dir(directory)
+    return caught.value.problems
+
+
 def test_concept_data_errors_name_file_line_and_field(tmp_path: Path) -> None:
     write_rules(tmp_path, "en.yaml", "lang: en\nconcepts:\n  ROPE: ['rope']\n  time: ['x']\n")
     write_rules(tmp_path, "es.yaml", "lang: es\nconcepts:\n  ROPE: ['(soga']\n  UNUSED: ['x']\n")
@@ -182,18 +190,32 @@ def test_concept_data_errors_name_file_line_and_field(tmp_path: Path) -> None:
 def test_a_rule_with_a_path_ending_in_a_space_is_refused(tmp_path: Path) -> None:
     """Without "off", the path ends in "me " and could never match "switch me for good"."""
     dead = "switch me (?:off)?(?= for good|$)"
-    write_rules(
-        tmp_path,
-        "en.yaml",
-        f"lang: en\nrules:\n  - id: en_off\n    category: suicide\n    pattern: '{dead}'\n",
+    problems = refused(
+        tmp_path, f"rules:\n  - id: en_off\n    category: suicide\n    pattern: '{dead}'\n"
     )
-    with pytest.raises(DataError) as caught:
-        CrisisScreen.from_dir(tmp_path)
-    assert [(p.line, p.field) for p in caught.value.problems] == [(3, "rules[0].pattern")]
+    assert [(p.line, p.field) for p in problems] == [(3, "rules[0].pattern")]
     mended = "switch me(?: off)?(?= for good|$)"
     s = CrisisScreen(safe=[], negated=[], rules=[Rule("en_off", mended, "suicide")], lexicon=[])
     assert s.screen("switch me for good").rule == "en_off"
     assert s.screen("just switch me off").rule == "en_off"
+
+
+def test_a_pattern_spelling_out_what_normalised_text_never_holds_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Found in the rule files: "a&e" and "(?:and|&)" (the text has "a e"), an emoji,
+    and a doubled backslash in single quotes, which made "(?:\\\\w+ ){0,3}" a literal
+    backslash and quietly dropped the words it was there to allow."""
+    stray = "(?:rushed|took) (?:him|her) to (?:\\\\w+ ){0,2}(?:a&e|hospital)"
+    problems = refused(
+        tmp_path, f"rules:\n  - id: en_ae\n    category: harm_others\n    pattern: '{stray}'\n"
+    )
+    assert [(p.line, p.field) for p in problems] == [(3, "rules[0].pattern")]
+    assert "'&'" in problems[0].message and "'\\\\'" in problems[0].message
+    mended = stray.replace("\\\\", "\\").replace("a&e", "a e")
+    for pattern, fired in ((stray, None), (mended, "en_ae")):
+        s = CrisisScreen([], [], [Rule("en_ae", pattern, "harm_others")], lexicon=[])
+        assert s.screen("took her to the local A&E").rule == fired
 
 
 def test_a_rule_tried_at_every_word_is_refused(tmp_path: Path) -> None:
@@ -201,12 +223,8 @@ def test_a_rule_tried_at_every_word_is_refused(tmp_path: Path) -> None:
     start or what it needs, so every message would pay for it at nearly every word."""
     owner = "(?:the|a|my|his|her|our|your|one)"
     slow = f"(?!.*how many){owner} ?(?:\\w+ )?(?:character|hero)(?: \\w+){{1,5}}"
-    write_rules(
-        tmp_path, "en.yaml", f"lang: en\nsafe:\n  - id: en_safe_hero\n    pattern: '{slow}'\n"
-    )
-    with pytest.raises(DataError) as caught:
-        CrisisScreen.from_dir(tmp_path)
-    assert [(p.line, p.field) for p in caught.value.problems] == [(3, "safe[0].pattern")]
+    problems = refused(tmp_path, f"safe:\n  - id: en_safe_hero\n    pattern: '{slow}'\n")
+    assert [(p.line, p.field) for p in problems] == [(3, "safe[0].pattern")]
     mended = f"{owner} (?:\\w+ )?(?:character|hero)(?!.*how many)(?: \\w+){{1,5}}"
     write_rules(
         tmp_path, "en.yaml", f"lang: en\nsafe:\n  - id: en_safe_hero\n    pattern: '{mended}'\n"

@@ -91,12 +91,15 @@ class Shape(NamedTuple):
     """Letters a match can start with, read only when its first words are unknown."""
     ends_in_space: bool
     """A way through it ends in a space: dead, since a match must end a word."""
+    strays: set[str]
+    """Characters it spells out that normalised text never holds (",", "-", emoji):
+    each marks a way through it that can never match."""
 
 
 def shape_of(piece: str) -> Shape:
     parsed = _parse(normalize_pattern(piece))
     if parsed is None:
-        return Shape(None, None, None, False)
+        return Shape(None, None, None, False, set())
     words = _first_words(parsed)
     last, _ = _first_of(parsed, reverse=True)
     return Shape(
@@ -104,7 +107,28 @@ def shape_of(piece: str) -> Shape:
         words,
         _first_chars(parsed) if words is None else None,
         last is not None and " " in last,
+        _strays(parsed),
     )
+
+
+_TEXT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 |")
+"""All that normalised (and blanked: " | ") text is made of."""
+
+
+def _strays(items: list[Any]) -> set[str]:
+    found: set[str] = set()
+    for op, av in items:
+        if op is re_constants.LITERAL and chr(av) not in _TEXT_CHARS:
+            found.add(chr(av))
+        elif op is re_constants.BRANCH:
+            found = found.union(*(_strays(_items(branch)) for branch in av[1]))
+        elif op is re_constants.SUBPATTERN:
+            found |= _strays(_items(av[-1]))
+        elif op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT):
+            found |= _strays(_items(av[2]))
+        elif op in (re_constants.ASSERT, re_constants.ASSERT_NOT):
+            found |= _strays(_items(av[1]))
+    return found
 
 
 class RuleIndex:
@@ -803,6 +827,11 @@ DEAD_ENDING = (
     "a way through it ends in a space, so it never matches (a match must end where a word"
     " ends): put the space inside the optional part, 'me(?: off)?' not 'me (?:off)?'"
 )
+STRAY_CHARACTERS = (
+    "it spells out {}, which normalised text never holds (punctuation and emoji turn"
+    " into spaces; in single-quoted YAML an escape takes one backslash: \\w, not"
+    " \\\\w): no match can hold it, so that part of the pattern is dead"
+)
 TRIED_EVERYWHERE = (
     "no word it needs and no first word can be read from it, so it is tried at almost"
     " every word of every message (one such safe idiom cost 30 % of the screen's time):"
@@ -833,6 +862,9 @@ def _pattern_problem(pattern: str, shapes: dict[str, Shape]) -> str | None:
     # an author's intent silently lost, never a refinement
     if any(shape.ends_in_space for shape in found.values()):
         return DEAD_ENDING
+    strays = set().union(*(shape.strays for shape in found.values()))
+    if strays:
+        return STRAY_CHARACTERS.format(" ".join(repr(char) for char in sorted(strays)))
     if any(_tried_everywhere(shape) for shape in found.values()):
         return TRIED_EVERYWHERE
     return None

@@ -11,11 +11,11 @@ The threshold comes from cross-validation that leaves whole sources out (one
 writer's file is never split between folds): a new message comes from a new
 writer, and a model scored on the writer it learned from looks better than it
 is. The threshold is the lowest at which the out-of-fold false-alarm rate stays
-within budget, both on all negatives and on the hard ones (slang and distress
-written to look like a crisis): a tight budget on all languages pooled, and a
-looser one in each. A tight bound per language let a handful of one language's
-near misses decide the threshold, which then jumped when a few training texts
-changed (resampling the scores moved it by 0.14; the pooled budget, by 0.04).
+within budget, both on all negatives and on the hard ones (every calm line of the
+crisis sets and the corpus, written to look like a crisis): a tight budget on all
+languages pooled, and a looser one in each. A tight bound per language let a
+handful of one language's near misses decide the threshold, which then jumped when
+a few training texts changed (resampling the scores moved it by 0.14; the pooled budget, by 0.04).
 The out-of-fold recall at that threshold is the honest estimate of recall on
 unseen wording.
 """
@@ -52,7 +52,6 @@ CRISIS_SETS = "crisis_dev*.jsonl"
 INTENT_SETS = "intents_dev*.jsonl"
 CORPUS = "corpus/*.jsonl"
 """Under the safety directory: lines of {"text", "lang", "crisis", "kind"}."""
-HARD_KINDS = frozenset({"music_slang", "distress"})
 ALWAYS_TRAINED = "intents"
 """The intent examples' source: never left out, every model needs the everyday."""
 MAX_FALSE_ALARMS = 0.02
@@ -76,7 +75,11 @@ MIN_WEIGHT = 0.01
 """Smaller weights are left out of the file: they never tip a verdict."""
 SEED = 20261125
 HARD_WEIGHT = 8.0
-"""Near misses (slang, "killed it") teach more than a greeting: they count more."""
+"""Near misses teach more than a greeting: they count more. Every calm line written
+for the screen is one, whatever its kind: music slang, distress, and the "everyday"
+look-alikes (a guitar given to a niece, a will for a new baby). Counting only slang
+and distress left those at weight 1, and the model fired on them; counting all, the
+out-of-fold recall at 2 % false alarms went from 0.931 to 0.937."""
 SMOOTHING = 0.25
 """Added to each class's count of texts with a feature before their ratio is taken."""
 MIN_SCALE = 0.25
@@ -114,11 +117,11 @@ def _labelled(root: Path) -> Iterator[tuple[str, str, bool, bool, str]]:
     for path in sorted((root / "safety").glob(CORPUS)):
         for number, raw in enumerate(_corpus_lines(path), start=1):
             try:
-                text, lang, crisis, kind = raw["text"], raw["lang"], raw["crisis"], raw["kind"]
+                text, lang, crisis, _kind = raw["text"], raw["lang"], raw["crisis"], raw["kind"]
             except (KeyError, TypeError):
                 raise ValueError(f"{path}:{number}: needs text, lang, crisis, kind") from None
             if crisis is not None:
-                yield str(text), str(lang), bool(crisis), kind in HARD_KINDS, path.name
+                yield str(text), str(lang), bool(crisis), not crisis, path.name
     for example in load_intents(root / "intents", LANGUAGES).examples:
         yield example.text, example.lang, False, False, ALWAYS_TRAINED
 
