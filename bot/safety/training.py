@@ -15,9 +15,9 @@ within budget, both on all negatives and on the hard ones (every calm line of th
 crisis sets and the corpus, written to look like a crisis): a tight budget on all
 languages pooled, and a looser one in each. A tight bound per language let a
 handful of one language's near misses decide the threshold, which then jumped when
-a few training texts changed (resampling the scores moved it by 0.14; the pooled budget, by 0.04).
-The out-of-fold recall at that threshold is the honest estimate of recall on
-unseen wording.
+a few training texts changed (resampling the scores moved it by 0.14; the pooled
+budget, by 0.04). The out-of-fold recall at that threshold is the honest estimate
+of recall on unseen wording.
 """
 
 from __future__ import annotations

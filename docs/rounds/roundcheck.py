@@ -58,8 +58,9 @@ def measure(lang: str, round_file: Path) -> tuple[State, dict[str, str]]:
             continue
         text = str(item["text"])
         verdict = screen.screen(text)
-        blanked = screen.analyse(normalize(text))[0]
         crisis, fired = bool(item["crisis"]), verdict.crisis
+        # only A reads the blanked text, and only of crisis lines
+        blanked = screen.analyse(normalize(text))[0] if crisis else ""
         if crisis or fired or item.get("lang") == lang:  # calm lines of others: only if fired
             state[(in_round, text)] = (crisis, blanked, fired, verdict.rule, str(item["lang"]))
     kinds = {str(item["text"]): str(item["kind"]) for item in round_lines}
