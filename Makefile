@@ -29,6 +29,8 @@ check: $(VENV)/.installed
 # regressions; the goals (held-out intent accuracy >= 0.90 in every language,
 # crisis recall 1.00, false-crisis <= 3 %) are tracked in the issues.
 # crisis_heldout2 and 3 were written later, independently, with more varied phrasings.
+# crisis_heldout4 is a fresh round (docs/rounds): 3,094 lines written to be hard, with
+# calm look-alikes; its false-crisis floor stops regressions, far from the goal.
 eval: $(VENV)/.installed
 	$(PY) -m bot eval eval/intents_dev.jsonl eval/intents_dev2.jsonl eval/intents_dev3.jsonl eval/intents_dev4.jsonl \
 		eval/crisis_dev.jsonl eval/crisis_dev2.jsonl eval/crisis_dev3.jsonl eval/crisis_dev4.jsonl \
@@ -39,6 +41,8 @@ eval: $(VENV)/.installed
 		--min-crisis-recall 0.90 --max-false-crisis 0.03
 	$(PY) -m bot eval eval/crisis_heldout3.jsonl --misses 0 \
 		--min-crisis-recall 0.95 --max-false-crisis 0.03
+	$(PY) -m bot eval eval/crisis_heldout4.jsonl --misses 0 \
+		--min-crisis-recall 0.95 --max-false-crisis 0.07
 
 bench: $(VENV)/.installed
 	$(PY) -m bot bench
