@@ -111,10 +111,6 @@ def shape_of(piece: str) -> Shape:
     )
 
 
-_TEXT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 |")
-"""All that normalised (and blanked: " | ") text is made of."""
-
-
 def _strays(items: list[Any]) -> set[str]:
     found: set[str] = set()
     for op, av in items:
@@ -551,6 +547,8 @@ def _class_chars(av: Any) -> set[str] | None:
 
 
 _WORD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_TEXT_CHARS = frozenset(_WORD_CHARS + _BLANK)
+"""All that normalised (and blanked) text is made of."""
 _LETTERS = frozenset(_WORD_CHARS[:26])
 
 
