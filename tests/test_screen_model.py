@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from bot.safety.training import (
     CORPUS,
     CRISIS_SETS,
     FOLDS,
+    HARD_WEIGHT,
     INTENT_SETS,
     MAX_SCALE,
     MIN_SCALE,
@@ -248,7 +250,9 @@ def test_the_threshold_is_the_lowest_within_budget_pooled_and_per_language() -> 
         for n in range(10):
             examples.append(Example("", "y", (), lang, True, True))
             scores.append(0.5 + n / 10)
-    threshold = choose_threshold(examples, scores)
+    twins = [Example("", "z", (), "en", False, True, twin=True) for _ in range(50)]
+    threshold = choose_threshold(examples + twins, scores + [2.0] * len(twins))
+    assert threshold == choose_threshold(examples, scores)  # twins are outside the budget
     table = figures(examples, [s >= threshold for s in scores])
     assert within_budget(table)
     # One language may pass the pooled budget, up to its own looser one.
@@ -256,3 +260,24 @@ def test_the_threshold_is_the_lowest_within_budget_pooled_and_per_language() -> 
     assert table["all"].alarmed == 3
     lower = max(s for e, s in zip(examples, scores, strict=True) if s < threshold and not e.crisis)
     assert not within_budget(figures(examples, [s >= lower for s in scores]))
+
+
+def test_only_a_calm_line_can_be_a_twin(tmp_path: Path) -> None:
+    """A twin leaves the false-alarm budget; a crisis line marked as one would
+    silently leave the recall the threshold is chosen for."""
+    corpus = tmp_path / "safety" / "corpus"
+    corpus.mkdir(parents=True)
+    line = {"text": "is the lake deep enough, asking for me", "lang": "en"}
+    line |= {"crisis": True, "kind": "means", "twin": True}
+    (corpus / "en.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"en\.jsonl:1: twin is true only on a calm line"):
+        read_examples(tmp_path, lambda text: (text, []))
+
+
+def test_a_twin_counts_as_a_plain_calm_line() -> None:
+    """At the near-miss weight, twins taught the model to distrust the words they
+    share with crisis lines, and it missed crisis lines it had caught."""
+    near_miss = Example("", "the lake is deep", (), "en", False, True)
+    assert near_miss.weight == HARD_WEIGHT
+    assert replace(near_miss, twin=True).weight == 1.0
+    assert replace(near_miss, hard=False).weight == 1.0
