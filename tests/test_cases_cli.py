@@ -46,10 +46,12 @@ async def test_terminal_case_manager_claims_replies_and_closes(tmp_path: Path) -
     seen = ""
 
     async def read_until(marker: str) -> None:
+        """The first reply waits for the chat's start-up, which loads and indexes
+        every rule: about 12 s on a quiet two-core machine, over 30 s on a busy one."""
         nonlocal seen
         assert chat.stdout is not None
         while marker not in seen:
-            chunk = await asyncio.wait_for(chat.stdout.read(4096), 30)
+            chunk = await asyncio.wait_for(chat.stdout.read(4096), 120)
             assert chunk, f"chat ended before {marker!r}:\n{seen}"
             seen += chunk.decode()
 
