@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import getpass
 
-from bot.app import open_engine
-from bot.config import Paths
-from bot.engine import Engine
-from bot.handoff.desk import Refused, summary
+from bot.config import LANGUAGES, Paths
+from bot.handoff.config import HandoffConfig
+from bot.handoff.desk import Desk, Refused, summary
 from bot.handoff.models import StaffActor, StaffMember
+from bot.resources import load_resources
 from bot.store.sqlite import SQLiteStore
+from bot.texts import Texts
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,20 +54,22 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 async def run_cases(paths: Paths, args: argparse.Namespace) -> int:
-    engine = await open_engine(paths)
+    """The desk alone, on the bot's store: no crisis screen or intents to load (13 s
+    a command); the running bot's outbox delivers what the desk queues."""
+    texts, resources = Texts.load(paths.texts, LANGUAGES), load_resources(paths.resources)
+    store = await SQLiteStore.open(paths.db)
     try:
-        return await _cases(engine, args)
+        return await _cases(Desk(store, texts, resources, HandoffConfig.from_env()), args)
     except Refused as refused:
         print(f"refused: {refused}")
         return 1
     finally:
-        await engine.aclose()
+        await store.close()
 
 
-async def _cases(engine: Engine, args: argparse.Namespace) -> int:
+async def _cases(desk: Desk, args: argparse.Namespace) -> int:
     actor_id = args.actor or f"console:{getpass.getuser()}"
     actor = StaffActor(actor_id, actor_id.partition(":")[2] or actor_id)
-    desk = engine.desk
     if args.action == "list":
         cases = await desk.list_cases(actor, include_closed=args.all)
         for case in cases:

@@ -85,7 +85,7 @@ class Services:
         )
 
     def country(self, code: str | None) -> Country | None:
-        return self.resources.countries.get(code) if code else None
+        return self.resources.country(code)
 
     def country_hint(self, inbound: Inbound) -> str | None:
         """The adapter's country, else the locale's region ("pt-BR"), when we know it."""
@@ -122,7 +122,7 @@ class Engine:
         self.services = services
         self.store = store
         self.pseudonyms = pseudonyms
-        self.desk = Desk(store, services, handoff)
+        self.desk = Desk(store, services.texts, services.resources, handoff)
         self.outbox = OutboxWorker(
             store, sweep=self.desk.sweep, staff_channels=self.desk.config.staff_channels
         )

@@ -109,6 +109,9 @@ class Resources:
     privacy: Privacy
     warnings: tuple[Problem, ...] = field(default=())
 
+    def country(self, code: str | None) -> Country | None:
+        return self.countries.get(code) if code else None
+
 
 class _Reader:
     """Reads typed fields out of YAML mappings, collecting every problem."""

@@ -9,7 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT
+import pytest
+
+from bot.cases_cli import run_cases
+from bot.cli import build_parser
+from bot.config import PROJECT_ROOT, Paths
+from bot.safety.screen import CrisisScreen
 
 PERSON = ["talk to a person", "1", "1", "we just got off tour and I can't sleep"]
 
@@ -96,6 +101,22 @@ async def test_terminal_case_manager_claims_replies_and_closes(tmp_path: Path) -
         chat.stdin.write(b"/quit\n")
         await chat.stdin.drain()
         await asyncio.wait_for(chat.wait(), 30)
+
+
+async def test_case_commands_load_no_crisis_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A case manager's command reads texts and resources only: loading and indexing
+    the crisis screen took 13 s a command, for nothing the desk uses."""
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("the crisis screen was loaded")
+
+    monkeypatch.setattr(CrisisScreen, "from_dir", refuse)
+    args = build_parser().parse_args(["cases", "--as", "console:eve", "list"])
+    paths = Paths.from_env(db=str(tmp_path / "bot.sqlite3"))
+    assert await run_cases(paths, args) == 1
+    assert "not on this hub's staff list" in capsys.readouterr().out
 
 
 def test_console_maps_numbers_and_slash_commands_to_buttons() -> None:
