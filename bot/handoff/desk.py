@@ -107,8 +107,8 @@ class Desk:
         config: HandoffConfig | None = None,
         clock: Clock = utc_now,
     ) -> None:
-        """Texts and resources, not all of `Services`: `python -m bot cases` loads
-        only these (0.1 s), where the crisis screen and intents took 13 s a command."""
+        """Texts and resources, not all of `Services`: the desk needs no crisis screen
+        or intents, so `run_cases` can open it alone."""
         self.store = store
         self.texts = texts
         self.resources = resources
