@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.answers import load_answers
 from bot.config import LANGUAGES, Paths
 from bot.guide import load_guide
 from bot.intents import load_intents
@@ -32,6 +33,7 @@ def check(paths: Paths) -> list[Problem]:
     texts = _collect(problems, lambda: Texts.load(paths.texts, LANGUAGES))
     _collect(problems, lambda: CrisisScreen.from_dir(paths.safety))
     _collect(problems, lambda: load_language_names(paths.intents / "language_names.yaml"))
+    _collect(problems, lambda: load_answers(paths.intents / "answers.yaml"))
     _collect(problems, lambda: load_guide(paths.guide))
     for lang in LANGUAGES:
         if not (paths.safety / f"{lang}.yaml").exists():

@@ -20,6 +20,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from bot.answers import Answers, load_answers
 from bot.config import LANGUAGES, Paths
 from bot.dispatch import Context, Registry
 from bot.guide import Guide, load_guide
@@ -61,6 +62,7 @@ class Services:
     registry: Registry
     language_names: dict[str, str]
     """Normalised names of languages ("espanol", "spanish", "allemand") -> code."""
+    answers: Answers
     guide: Guide
     languages: tuple[str, ...] = LANGUAGES
 
@@ -72,15 +74,17 @@ class Services:
         intents = load_intents(paths.intents, LANGUAGES)
         matcher = IntentMatcher(intents)
         resources = load_resources(paths.resources)
+        answers = load_answers(paths.intents / "answers.yaml")
         return cls(
             resources=resources,
             texts=Texts.load(paths.texts, LANGUAGES),
             screen=CrisisScreen.from_dir(paths.safety, known_words=matcher.vocabulary),
             matcher=matcher,
             detector=LanguageDetector(((e.lang, e.text) for e in intents.examples), LANGUAGES),
-            countries=CountryFinder(resources),
+            countries=CountryFinder(resources, not_names=answers.by_text),
             registry=build_registry(),
             language_names=load_language_names(paths.intents / "language_names.yaml"),
+            answers=answers,
             guide=load_guide(paths.guide),
         )
 
@@ -100,13 +104,18 @@ class Services:
         return named.pop() if len(named) == 1 else None
 
     def language_of(self, state: UserState | None, inbound: Inbound, norm_text: str) -> str:
-        """Explicit choice, then platform locale, then the message, then what we knew."""
-        if state is not None and state.lang_source == "chosen" and state.lang:
-            return state.lang
+        """Explicit choice, then platform locale, then the message, then what we knew.
+        A bare answer ("ja", "si", "no") keeps the language we knew: "ja" reads as
+        Portuguese "já" to the detector, and a German "ja" was answered in Portuguese."""
+        known = state.lang if state is not None else None
+        if state is not None and state.lang_source == "chosen" and known:
+            return known
+        answered = known is not None and self.answers.of(norm_text) is not None
         return (
             from_locale(inbound.locale, self.languages)
+            or (known if answered else None)
             or self.detector.detect(norm_text)
-            or (state.lang if state is not None else None)
+            or known
             or "en"
         )
 

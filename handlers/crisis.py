@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.dispatch import Context, Router
 from bot.intents import THRESHOLD
 from bot.safety.reply import country_question, lines_text
+from handlers.human import offer_person
 
 router = Router()
 
@@ -16,6 +17,14 @@ FOLLOWUP = "crisis_followup"
 ASK_COUNTRY = "ask_country"
 _NOT_MOVING_ON = frozenset({"greet", "thanks", "out_of_scope", "crisis_lines"})
 """Intents that do not mean the person has moved on from a crisis."""
+ASKED = "asked"
+"""In the follow-up's data: "safe" once "are you safe?" was asked. Before that the
+open question is the crisis reply's own: would you like a person?"""
+
+
+def _ask_country(ctx: Context) -> None:
+    services = ctx.services
+    ctx.replies.append(country_question(services.resources, services.texts, ctx.lang))
 
 
 def _show_lines(ctx: Context) -> None:
@@ -24,7 +33,7 @@ def _show_lines(ctx: Context) -> None:
     text = lines_text(country, services.resources, ctx.lang, services.texts)
     if country is None:
         ctx.say(text)
-        ctx.replies.append(country_question(services.resources, services.texts, ctx.lang))
+        _ask_country(ctx)
         return
     ctx.say(
         ctx.t("lines_for_country", country=country.name(ctx.lang)) + "\n" + text,
@@ -34,6 +43,7 @@ def _show_lines(ctx: Context) -> None:
 
 
 def _ask_if_safe(ctx: Context) -> None:
+    ctx.user.flow_data[ASKED] = "safe"
     ctx.say(
         ctx.t("followup_are_you_safe"),
         ctx.button("btn_safe_yes", "safe:yes"),
@@ -62,12 +72,21 @@ async def country_chosen(ctx: Context) -> None:
     else:
         if ctx.user.flow != FOLLOWUP:
             ctx.start_flow(ASK_COUNTRY)
-        services = ctx.services
-        ctx.replies.append(country_question(services.resources, services.texts, ctx.lang))
+        _ask_country(ctx)
 
 
 @router.flow(ASK_COUNTRY)
 async def country_typed(ctx: Context) -> bool:
+    """A country's name; a "no" declines to say (the lines shown already work from
+    anywhere); anything else the person clearly moved on to leaves the question."""
+    answer = ctx.services.answers.of(ctx.norm)
+    if answer is False:
+        ctx.end_flow()
+        ctx.say(ctx.t("country_skipped"))
+        return True
+    if answer:
+        _ask_country(ctx)
+        return True
     code = ctx.services.countries.find(ctx.norm)
     if code:
         ctx.user.country = code
@@ -78,15 +97,26 @@ async def country_typed(ctx: Context) -> bool:
     if match.confidence >= THRESHOLD and match.intent not in _NOT_MOVING_ON:
         ctx.end_flow()
         return False
-    services = ctx.services
     ctx.say(ctx.t("country_not_found"))
-    ctx.replies.append(country_question(services.resources, services.texts, ctx.lang))
+    _ask_country(ctx)
     return True
 
 
 @router.flow(FOLLOWUP)
 async def followup(ctx: Context) -> bool:
-    """Stay gently with the person until they move on to something else."""
+    """Stay gently with the person until they move on to something else. A typed
+    yes or no answers the last question asked: would you like a person, then are
+    you safe. Unsure what a "no" declines, the bot asks whether they are safe."""
+    answer = ctx.services.answers.of(ctx.norm)
+    if answer is not None:
+        if ctx.user.flow_data.get(ASKED) == "safe":
+            _answer_safe(ctx, safe=answer)
+        elif answer:
+            await offer_person(ctx, "crisis")
+        else:
+            ctx.say(ctx.t("followup_here_with_you"))
+            _ask_if_safe(ctx)
+        return True
     code = ctx.services.countries.find(ctx.norm)
     if code:
         ctx.user.country = code
@@ -108,7 +138,11 @@ async def followup(ctx: Context) -> bool:
 
 @router.payload("safe")
 async def safe_answer(ctx: Context) -> None:
-    if ctx.arg == "yes":
+    _answer_safe(ctx, safe=ctx.arg == "yes")
+
+
+def _answer_safe(ctx: Context, safe: bool) -> None:
+    if safe:
         ctx.end_flow()
         ctx.say(
             ctx.t("safe_yes"),

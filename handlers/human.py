@@ -46,7 +46,7 @@ def _unavailable(ctx: Context) -> None:
     )
 
 
-async def _offer(ctx: Context, origin: str) -> None:
+async def offer_person(ctx: Context, origin: str) -> None:
     """Say what would be shared and ask; or tell the state of the case they have."""
     try:
         case = await ctx.desk.active_case(ctx.user.key)
@@ -77,13 +77,13 @@ async def _offer(ctx: Context, origin: str) -> None:
 
 @router.intent("talk_to_human")
 async def talk_to_human(ctx: Context) -> None:
-    await _offer(ctx, "request")
+    await offer_person(ctx, "request")
 
 
 @router.payload("human")
 async def human_button(ctx: Context) -> None:
     """`human:crisis` comes from a crisis reply: the case is opened with crisis priority."""
-    await _offer(ctx, "crisis" if ctx.arg == "crisis" else "request")
+    await offer_person(ctx, "crisis" if ctx.arg == "crisis" else "request")
 
 
 @router.payload("handoff")

@@ -77,6 +77,60 @@ async def test_moving_on_leaves_the_follow_up(testbot: TestBot) -> None:
     assert testbot.last.intent in {"sleep", "tour"}
 
 
+async def test_typed_no_to_are_you_safe_is_an_answer_not_norway(testbot: TestBot) -> None:
+    await testbot.send("i wanna kil myself")
+    await testbot.send("UK")
+    assert "safe right now" in testbot.text
+    await testbot.send("no")
+    assert "Please call now" in testbot.text
+    assert "116 123" in testbot.text and "999" in testbot.text
+    assert "Norway" not in testbot.text
+    assert "human:crisis" in testbot.payloads
+
+
+async def test_typed_yes_to_the_crisis_reply_offers_a_person(testbot: TestBot) -> None:
+    """The crisis reply asks "would you like [a person]?": yes is that, not "I'm safe"."""
+    await testbot.send("I want to die")
+    await testbot.send("yes")
+    assert "glad" not in testbot.text
+    assert "exactly what they will see" in testbot.text
+    assert "handoff:yes" in testbot.payloads
+
+
+async def test_typed_no_to_the_crisis_reply_asks_gently_if_safe(testbot: TestBot) -> None:
+    await testbot.send("quiero morir")
+    await testbot.send("no")
+    assert "¿Estás a salvo ahora mismo?" in testbot.text
+    await testbot.send("no")
+    assert "llama ahora" in testbot.text
+
+
+async def test_typed_ja_after_are_you_safe_is_glad_in_german(testbot: TestBot) -> None:
+    await testbot.send("ich will sterben")
+    await testbot.send("Deutschland")
+    response = await testbot.send("ja")
+    assert not response.crisis
+    assert "froh" in testbot.text and response.lang == "de"
+
+
+async def test_no_is_not_a_country_when_asked_for_one(testbot: TestBot) -> None:
+    await testbot.send("can i have a crisis number")
+    assert "country" in testbot.text.lower()
+    await testbot.send("no")
+    assert "Norway" not in testbot.text and "That's fine" in testbot.text
+    await testbot.send("can i have a crisis number")
+    await testbot.send("Norway")
+    assert "116 123" in testbot.text  # Mental Helse
+
+
+@pytest.mark.parametrize("reply", ["ja", "ja ja", "eben", "si", "sí", "ya", "já", "yes", "oui"])
+async def test_plain_replies_are_never_a_crisis(testbot: TestBot, reply: str) -> None:
+    """The model once weighed "ja", "si" and "ya" alone as a crisis: they open many
+    crisis lines in Portuguese and Spanish, and alone they are an answer."""
+    response = await testbot.send(reply)
+    assert not response.crisis
+
+
 async def test_music_slang_is_not_a_crisis(testbot: TestBot) -> None:
     for text in (
         "we killed it tonight",

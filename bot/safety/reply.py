@@ -7,6 +7,8 @@ about methods or means.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from rapidfuzz import fuzz, process
 
 from bot.messages import Button, Reply
@@ -79,7 +81,10 @@ def country_question(resources: Resources, texts: Texts, lang: str) -> Reply:
 class CountryFinder:
     """Free text ("UK", "Deutschland", "États-Unis") to a country code."""
 
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: Resources, not_names: Collection[str] = ()) -> None:
+        """`not_names`: whole messages that are never a country ("no" is an answer,
+        not Norway)."""
+        self._not_names = frozenset(not_names)
         self._names: dict[str, str] = {}
         for code, country in resources.countries.items():
             for name in (code, *country.aliases, *country.names.values()):
@@ -92,7 +97,7 @@ class CountryFinder:
 
     def find(self, text: str) -> str | None:
         key = normalize(text)
-        if not key:
+        if not key or key in self._not_names:
             return None
         if key in self._names:
             return self._names[key]
