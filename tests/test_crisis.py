@@ -77,15 +77,27 @@ async def test_moving_on_leaves_the_follow_up(testbot: TestBot) -> None:
     assert testbot.last.intent in {"sleep", "tour"}
 
 
-async def test_typed_no_to_are_you_safe_is_an_answer_not_norway(testbot: TestBot) -> None:
-    await testbot.send("i wanna kil myself")
-    await testbot.send("UK")
-    assert "safe right now" in testbot.text
-    await testbot.send("no")
-    assert "Please call now" in testbot.text
-    assert "116 123" in testbot.text and "999" in testbot.text
+@pytest.mark.parametrize(
+    ("crisis", "country", "answer", "expected"),
+    [
+        # "no" is also Norway's code: it once got Norway's lines instead of these
+        ("i wanna kil myself", "UK", "no", ("Please call now", "116 123", "999", "human:crisis")),
+        # "ja" reads as Portuguese "já" to the detector: the answer stays German
+        ("ich will sterben", "Deutschland", "ja", ("froh", "intent:breathing")),
+    ],
+)
+async def test_typed_answer_to_are_you_safe(
+    testbot: TestBot, crisis: str, country: str, answer: str, expected: tuple[str, ...]
+) -> None:
+    await testbot.send(crisis)
+    asked = testbot.last.lang
+    await testbot.send(country)
+    assert "safe:no" in testbot.payloads
+    response = await testbot.send(answer)
+    assert not response.crisis and response.lang == asked
     assert "Norway" not in testbot.text
-    assert "human:crisis" in testbot.payloads
+    for part in expected:
+        assert part in testbot.text or part in testbot.payloads, part
 
 
 async def test_typed_yes_to_the_crisis_reply_offers_a_person(testbot: TestBot) -> None:
@@ -103,14 +115,6 @@ async def test_typed_no_to_the_crisis_reply_asks_gently_if_safe(testbot: TestBot
     assert "¿Estás a salvo ahora mismo?" in testbot.text
     await testbot.send("no")
     assert "llama ahora" in testbot.text
-
-
-async def test_typed_ja_after_are_you_safe_is_glad_in_german(testbot: TestBot) -> None:
-    await testbot.send("ich will sterben")
-    await testbot.send("Deutschland")
-    response = await testbot.send("ja")
-    assert not response.crisis
-    assert "froh" in testbot.text and response.lang == "de"
 
 
 async def test_no_is_not_a_country_when_asked_for_one(testbot: TestBot) -> None:
