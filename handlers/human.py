@@ -88,13 +88,16 @@ async def human_button(ctx: Context) -> None:
 
 @router.payload("handoff")
 async def handoff_step(ctx: Context) -> None:
+    await _step(ctx, ctx.arg)
+
+
+async def _step(ctx: Context, step: str) -> None:
     data = ctx.user.flow_data if ctx.user.flow in (CONSENT, DETAIL, NOTE) else None
     if data is None:
         ctx.say(
             ctx.t("stale_button"), ctx.intent_button("talk_to_human"), ctx.intent_button("menu")
         )
         return
-    step = ctx.arg
     if step == "no" or step == "cancel":
         ctx.end_flow()
         ctx.say(ctx.t("handoff_declined"), *_self_help(ctx))
@@ -151,11 +154,19 @@ async def note_typed(ctx: Context) -> bool:
 
 @router.flow(CONSENT)
 async def consent_typed(ctx: Context) -> bool:
-    """Typing instead of pressing: ask again, unless they clearly moved on."""
-    match = ctx.match = ctx.services.matcher.classify(ctx.norm)
-    if match.intent not in ("talk_to_human", "greet", "thanks", "out_of_scope"):
-        ctx.end_flow()
-        return False
+    """Typing instead of pressing. A typed yes to what is shared is that consent (the
+    name stays unshared: only its own button shares it); a typed no declines, or
+    cancels at "how should we reach you?". Anything else: ask again, unless they
+    clearly moved on."""
+    answer = ctx.services.answers.of(ctx.norm)
+    if answer is False or (answer and "share_name" not in ctx.user.flow_data):
+        await _step(ctx, "yes" if answer else "no")
+        return True
+    if answer is None:
+        match = ctx.match = ctx.services.matcher.classify(ctx.norm)
+        if match.intent not in ("talk_to_human", "greet", "thanks", "out_of_scope"):
+            ctx.end_flow()
+            return False
     ctx.say(ctx.t("handoff_use_buttons"), ctx.button("btn_cancel", "handoff:cancel"))
     return True
 

@@ -133,6 +133,27 @@ async def test_consent_in_spanish_with_email_contact(
     assert "email: lucia@example.org" in room.texts[0] and "Language: es" in room.texts[0]
 
 
+async def test_typed_yes_consents_and_typed_no_cancels(desk_engine: Engine) -> None:
+    bot = TestBot(desk_engine, user="noor")
+    await bot.send("can I talk to a real person")
+    await bot.send("yes")
+    assert "How would you like the case manager to reach you?" in bot.text
+    await bot.send("yes")  # not an answer to "how": ask for the buttons
+    assert "choose one of the buttons" in bot.text
+    await bot.send("no")
+    assert "Nothing has been shared" in bot.text
+    key = bot.engine.pseudonyms.key("console", bot.user)
+    assert await bot.engine.desk.active_case(key) is None
+
+
+async def test_typed_nein_declines_in_german(desk_engine: Engine) -> None:
+    bot = TestBot(desk_engine, user="jonas", locale="de")
+    await bot.send("ich möchte mit einem menschen reden")
+    await bot.send("nein")
+    assert "handoff:chat" not in bot.payloads
+    assert bot.engine.services.texts.get("de", "handoff_declined") in bot.text
+
+
 async def test_a_burst_of_requests_opens_one_case(desk_engine: Engine) -> None:
     bot = TestBot(desk_engine, user="cleo")
     await bot.send("talk to a person please")
