@@ -42,10 +42,8 @@ def load_answers(path: Path) -> Answers:
             where = line_of(words, index)
             if not isinstance(word, str):
                 problems.append(Problem(path, where, key, f"{word!r}: quote it (YAML read it)"))
-            elif by_text.get(normalize(word), meaning) is not meaning:
+            elif by_text.setdefault(normalize(word), meaning) is not meaning:
                 problems.append(Problem(path, where, key, f"{word!r} is both yes and no"))
-            else:
-                by_text[normalize(word)] = meaning
     if problems:
         raise DataError(problems)
     return Answers(by_text)
